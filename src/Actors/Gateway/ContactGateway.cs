@@ -1,0 +1,138 @@
+using Akka.Actor;
+using KmsCluster.Protocol.Wire;
+using static KmsCluster.Actors.Windows.WindowProtocol;
+
+namespace KmsCluster.Actors.Gateway;
+
+/// <summary>How a gateway batches.</summary>
+/// <param name="MaxBatchSize">Most contacts in one message to the window.</param>
+/// <param name="MaxBatchesInFlight">Batches sent and not yet answered; while that many are out, contacts
+/// gather for the next batch. One in flight gives the lowest latency at low load; two keeps the window busy
+/// while an answer travels back.</param>
+/// <param name="ReplyTimeout">A batch not answered within this gets a retryable error (window moving,
+/// database down); the client tries again.</param>
+/// <param name="MaxQueuedContacts">Contacts waiting beyond this are refused with "server busy".</param>
+public sealed record GatewaySettings(
+    int MaxBatchSize = 4096,
+    int MaxBatchesInFlight = 2,
+    TimeSpan? ReplyTimeout = null,
+    int MaxQueuedContacts = 200_000)
+{
+    public TimeSpan EffectiveReplyTimeout => ReplyTimeout ?? TimeSpan.FromSeconds(5);
+
+    public static readonly GatewaySettings Default = new();
+}
+
+/// <summary>
+/// Node-local batcher in front of one application's window. Contacts from every connection of this node
+/// gather here and go to the window (wherever in the cluster it lives) as one <see cref="RecordContacts"/>
+/// message, so neither remoting nor the journal pays per request. Natural batching: a contact is sent at
+/// once while fewer than <see cref="GatewaySettings.MaxBatchesInFlight"/> batches are out, so a quiet host
+/// adds no delay and a busy one sends large batches.
+/// </summary>
+public sealed class ContactGateway : ReceiveActor, IWithTimers
+{
+    private readonly Guid _applicationId;
+    private readonly IActorRef _windows;
+    private readonly GatewaySettings _settings;
+    private readonly Queue<ContactSubmission> _queued = new();
+    private readonly Dictionary<long, InFlight> _inFlight = new();
+    private long _nextBatchId;
+
+    public ContactGateway(Guid applicationId, IActorRef windows, GatewaySettings settings)
+    {
+        _applicationId = applicationId;
+        _windows = windows;
+        _settings = settings;
+
+        Receive<ContactSubmission>(submission =>
+        {
+            if (_queued.Count >= _settings.MaxQueuedContacts)
+            {
+                submission.Failed(ErrorCode.ServerBusy, "too many requests waiting on this node; retry later");
+                return;
+            }
+            _queued.Enqueue(submission);
+            SendBatches();
+        });
+        Receive<ContactsAccepted>(accepted =>
+        {
+            if (!_inFlight.Remove(accepted.BatchId, out var batch)) return; // already timed out
+            for (var i = 0; i < batch.Submissions.Length; i++)
+            {
+                batch.Submissions[i].Recorded(accepted.RecordedAt, accepted.Counts[i]);
+            }
+            SendBatches();
+        });
+        Receive<ContactsRejected>(rejected =>
+        {
+            if (!_inFlight.Remove(rejected.BatchId, out var batch)) return;
+            FailAll(batch.Submissions, rejected.Reason);
+            SendBatches();
+        });
+        Receive<CheckTimeouts>(_ =>
+        {
+            var now = Environment.TickCount64;
+            foreach (var (batchId, batch) in _inFlight.Where(b => b.Value.Deadline <= now).ToArray())
+            {
+                _inFlight.Remove(batchId);
+                FailAll(batch.Submissions,
+                    $"the window did not answer within {_settings.EffectiveReplyTimeout.TotalSeconds:0.#} s");
+            }
+            SendBatches();
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(Guid applicationId, IActorRef windows, GatewaySettings settings) =>
+        Akka.Actor.Props.Create(() => new ContactGateway(applicationId, windows, settings));
+
+    protected override void PreStart()
+    {
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, _settings.EffectiveReplyTimeout.Ticks / 10));
+        Timers.StartPeriodicTimer(nameof(CheckTimeouts), CheckTimeouts.Instance, period);
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var batch in _inFlight.Values)
+        {
+            FailAll(batch.Submissions, "the node is shutting down");
+        }
+        FailAll(_queued.ToArray(), "the node is shutting down");
+    }
+
+    private void SendBatches()
+    {
+        while (_queued.Count > 0 && _inFlight.Count < _settings.MaxBatchesInFlight)
+        {
+            var submissions = new ContactSubmission[Math.Min(_queued.Count, _settings.MaxBatchSize)];
+            var contacts = new Domain.ContactRequest[submissions.Length];
+            for (var i = 0; i < submissions.Length; i++)
+            {
+                submissions[i] = _queued.Dequeue();
+                contacts[i] = submissions[i].Contact;
+            }
+            var batchId = ++_nextBatchId;
+            _inFlight.Add(batchId, new InFlight(submissions, Environment.TickCount64 + (long)_settings.EffectiveReplyTimeout.TotalMilliseconds));
+            _windows.Tell(new RecordContacts(_applicationId, batchId, contacts), Self);
+        }
+    }
+
+    private static void FailAll(IEnumerable<ContactSubmission> submissions, string reason)
+    {
+        foreach (var submission in submissions)
+        {
+            submission.Failed(ErrorCode.WindowUnavailable, reason);
+        }
+    }
+
+    // Deadline on the monotonic millisecond clock: wall-clock jumps must not time batches out.
+    private sealed record InFlight(ContactSubmission[] Submissions, long Deadline);
+
+    private sealed class CheckTimeouts
+    {
+        public static readonly CheckTimeouts Instance = new();
+    }
+}

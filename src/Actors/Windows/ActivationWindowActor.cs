@@ -1,0 +1,179 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using KmsCluster.Actors.Domain;
+using static KmsCluster.Actors.Windows.WindowProtocol;
+
+namespace KmsCluster.Actors.Windows;
+
+/// <summary>How a window entity persists.</summary>
+/// <param name="SnapshotEvery">Events between snapshots; after a snapshot the journal is trimmed up to it.</param>
+public sealed record WindowSettings(int SnapshotEvery = 200)
+{
+    public static readonly WindowSettings Default = new();
+}
+
+/// <summary>
+/// The persistent, sharded contact window of one application. Group commit: while one event is being
+/// written, arriving batches wait; when the write completes they are decided together and written as the
+/// next single event. No batch is answered before the event holding it is durable; when a write fails,
+/// every waiting batch is rejected and the actor stops, so the optimistically applied state is thrown away
+/// and the next message recovers the window from the journal.
+/// </summary>
+public sealed class ActivationWindowActor : ReceivePersistentActor
+{
+    private readonly WindowSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Guid _applicationId;
+    private readonly string _owner;
+
+    private ContactWindow _window = new();
+    private List<Waiting> _waiting = [];
+    private List<Waiting> _writing = [];
+    private readonly List<(IActorRef ReplyTo, GetWindow Query)> _queriesAfterWrite = [];
+    private long _lastSnapshotSequenceNr;
+
+    public ActivationWindowActor(string entityId, WindowSettings settings, TimeProvider time)
+    {
+        _applicationId = Guid.ParseExact(entityId, "N");
+        _settings = settings;
+        _time = time;
+        PersistenceId = "activation-window-" + entityId;
+        _owner = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            _window = ContactWindow.FromSnapshot((WindowSnapshot)offer.Snapshot);
+            _lastSnapshotSequenceNr = offer.Metadata.SequenceNr;
+        });
+        Recover<ContactsRecorded>(recorded => _window.Apply(recorded));
+        Recover<RecoveryCompleted>(_ => _log.Info("Window {0} recovered at sequence {1}: {2} stored contacts",
+            _applicationId, LastSequenceNr, _window.StoredContacts.Count()));
+
+        Command<RecordContacts>(batch =>
+        {
+            _waiting.Add(new Waiting(batch, Sender));
+            if (_writing.Count == 0)
+            {
+                WriteWaiting();
+            }
+        });
+        Command<GetWindow>(query =>
+        {
+            // Only durable state is shown: a read during a write waits for that write.
+            if (_writing.Count > 0)
+            {
+                _queriesAfterWrite.Add((Sender, query));
+            }
+            else
+            {
+                Sender.Tell(View());
+            }
+        });
+        Command<SaveSnapshotSuccess>(success =>
+        {
+            DeleteMessages(success.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+        });
+        Command<SaveSnapshotFailure>(failure =>
+            _log.Warning(failure.Cause, "Window {0}: snapshot at {1} failed; the journal stays untrimmed until the next one",
+                _applicationId, failure.Metadata.SequenceNr));
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(failure =>
+            _log.Warning(failure.Cause, "Window {0}: trimming the journal to {1} failed", _applicationId, failure.ToSequenceNr));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failure =>
+            _log.Warning(failure.Cause, "Window {0}: deleting old snapshots failed", _applicationId));
+    }
+
+    public override string PersistenceId { get; }
+
+    public static Props Props(string entityId, WindowSettings settings, TimeProvider time) =>
+        Akka.Actor.Props.Create(() => new ActivationWindowActor(entityId, settings, time));
+
+    private void WriteWaiting()
+    {
+        var contacts = new List<Domain.ContactRequest>();
+        foreach (var waiting in _waiting)
+        {
+            contacts.AddRange(waiting.Batch.Contacts);
+        }
+        var decision = _window.Decide(contacts, _time.GetUtcNow());
+        _window.Apply(decision.Event);
+        (_writing, _waiting) = (_waiting, _writing);
+
+        PersistAsync(decision.Event, recorded =>
+        {
+            var offset = 0;
+            foreach (var written in _writing)
+            {
+                var counts = decision.Counts.AsSpan(offset, written.Batch.Contacts.Length).ToArray();
+                offset += counts.Length;
+                written.ReplyTo.Tell(new ContactsAccepted(written.Batch.BatchId, recorded.RecordedAt, counts));
+            }
+            _writing.Clear();
+            foreach (var (replyTo, _) in _queriesAfterWrite)
+            {
+                replyTo.Tell(View());
+            }
+            _queriesAfterWrite.Clear();
+            if (LastSequenceNr - _lastSnapshotSequenceNr >= _settings.SnapshotEvery)
+            {
+                _lastSnapshotSequenceNr = LastSequenceNr;
+                SaveSnapshot(_window.ToSnapshot());
+            }
+            if (_waiting.Count > 0)
+            {
+                WriteWaiting();
+            }
+        });
+    }
+
+    private WindowView View()
+    {
+        var now = _time.GetUtcNow();
+        var contacts = _window.ContactsAt(now).ToArray();
+        return new WindowView(_applicationId, now, contacts.Length, _window.Capacity, _window.HighestThreshold,
+            _window.Requests, _window.Activated, _window.LastRecordedAt, _owner, contacts);
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Warning(cause, "Window {0}: writing event {1} failed; rejecting {2} waiting batches and restarting from the journal",
+            _applicationId, sequenceNr, _writing.Count + _waiting.Count);
+        RejectAll($"the window could not journal the contacts: {cause.Message}");
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "Window {0}: the journal rejected event {1}; restarting from the journal", _applicationId, sequenceNr);
+        RejectAll($"the journal rejected the contacts: {cause.Message}");
+        // The state already holds the rejected batch: throw it away by recovering afresh.
+        Context.Stop(Self);
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        _log.Warning(reason, "Window {0}: recovery failed; the next request retries", _applicationId);
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    private void RejectAll(string reason)
+    {
+        foreach (var waiting in _writing.Concat(_waiting))
+        {
+            waiting.ReplyTo.Tell(new ContactsRejected(waiting.Batch.BatchId, reason));
+        }
+        _writing.Clear();
+        _waiting.Clear();
+        foreach (var (replyTo, _) in _queriesAfterWrite)
+        {
+            replyTo.Tell(new Status.Failure(new InvalidOperationException(reason)));
+        }
+        _queriesAfterWrite.Clear();
+    }
+
+    private readonly record struct Waiting(RecordContacts Batch, IActorRef ReplyTo);
+}

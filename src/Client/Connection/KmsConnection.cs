@@ -1,0 +1,232 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using KmsCluster.Protocol.Wire;
+
+namespace KmsCluster.Client.Connection;
+
+/// <summary>
+/// One TCP connection to a KmsCluster host with any number of requests in flight. Requests get ids from a
+/// counter; a write loop sends whatever is queued and flushes once per burst; a read loop matches answers
+/// to requests by id. Thread-safe: many callers may activate through one connection at once.
+/// </summary>
+public sealed class KmsConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly ConcurrentDictionary<uint, TaskCompletionSource<ActivationResult>> _pending = new();
+    private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions
+    {
+        SingleReader = true,
+        AllowSynchronousContinuations = false,
+    });
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Task _reading;
+    private readonly Task _writing;
+    private int _nextRequestId;
+    private Exception? _failure;
+
+    private KmsConnection(Socket socket, EndPoint remote)
+    {
+        _socket = socket;
+        RemoteEndPoint = remote;
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        _input = PipeReader.Create(stream);
+        _output = PipeWriter.Create(stream);
+        _reading = Task.Run(ReadLoopAsync);
+        _writing = Task.Run(WriteLoopAsync);
+    }
+
+    public EndPoint RemoteEndPoint { get; }
+
+    /// <summary>True until the connection fails or is closed.</summary>
+    public bool IsOpen => !_closed.IsCancellationRequested;
+
+    public static async Task<KmsConnection> ConnectAsync(string host, int port, TimeSpan timeout,
+        CancellationToken cancellationToken = default)
+    {
+        using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        connectTimeout.CancelAfter(timeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(host, port, connectTimeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new KmsConnectionException($"cannot connect to {host}:{port}: no answer within {timeout.TotalSeconds:0.#} s");
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new KmsConnectionException($"cannot connect to {host}:{port}: {e.Message}", e);
+        }
+        return new KmsConnection(socket, socket.RemoteEndPoint ?? new DnsEndPoint(host, port));
+    }
+
+    /// <summary>Sends one request and waits for its answer.</summary>
+    /// <exception cref="TimeoutException">no answer within <paramref name="timeout"/>.</exception>
+    /// <exception cref="KmsConnectionException">the connection failed before the answer came.</exception>
+    public async Task<ActivationResult> ActivateAsync(ActivationRequest request, TimeSpan timeout,
+        CancellationToken cancellationToken = default)
+    {
+        var requestId = unchecked((uint)Interlocked.Increment(ref _nextRequestId));
+        var answer = new TaskCompletionSource<ActivationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[requestId] = answer;
+        if (_failure is not null || !_outgoing.Writer.TryWrite(new Outgoing(requestId, request)))
+        {
+            _pending.TryRemove(requestId, out _);
+            throw new KmsConnectionException($"connection to {RemoteEndPoint} is closed", _failure);
+        }
+        try
+        {
+            return await answer.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            _pending.TryRemove(requestId, out _);
+            throw new TimeoutException($"no answer from {RemoteEndPoint} within {timeout.TotalSeconds:0.#} s");
+        }
+        catch (OperationCanceledException)
+        {
+            _pending.TryRemove(requestId, out _);
+            throw;
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outgoing.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync())
+            {
+                while (reader.TryRead(out var item))
+                {
+                    FrameWriter.WriteRequest(_output, item.RequestId, item.Request);
+                }
+                var flush = await _output.FlushAsync();
+                if (flush.IsCompleted) break;
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(new KmsConnectionException($"sending to {RemoteEndPoint} failed: {e.Message}", e));
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await _input.ReadAsync(_closed.Token);
+                var buffer = result.Buffer;
+                while (FrameReader.TryParse(buffer, out var consumed, out _, out var frame))
+                {
+                    Deliver(frame);
+                    buffer = buffer.Slice(consumed);
+                }
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    Fail(new KmsConnectionException($"{RemoteEndPoint} closed the connection"));
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Fail(new KmsConnectionException($"connection to {RemoteEndPoint} closed"));
+        }
+        catch (FrameException e)
+        {
+            Fail(new KmsConnectionException($"{RemoteEndPoint} broke the protocol: {e.Message}", e));
+        }
+        catch (Exception e)
+        {
+            Fail(new KmsConnectionException($"receiving from {RemoteEndPoint} failed: {e.Message}", e));
+        }
+    }
+
+    private void Deliver(in Frame frame)
+    {
+        Span<byte> scratch = stackalloc byte[ProtocolConstants.MaxBodySize];
+        var body = frame.BodySpan(scratch);
+        ActivationResult result;
+        if (frame.Type == MessageType.ActivationResponse && ActivationResponse.TryRead(body, out var response, out var problem))
+        {
+            result = ActivationResult.Of(response);
+        }
+        else if (frame.Type == MessageType.Error && ErrorResponse.TryRead(body, out var error, out problem))
+        {
+            result = ActivationResult.Of(error);
+            if (frame.RequestId == 0 || !_pending.ContainsKey(frame.RequestId))
+            {
+                // An error about the stream itself (the host closes after it): fail everything waiting.
+                Fail(new KmsConnectionException($"{RemoteEndPoint} refused the stream: {error.Code.Name()}: {error.Message}"));
+                return;
+            }
+        }
+        else
+        {
+            throw new FrameException(ErrorCode.MalformedRequest, frame.RequestId,
+                $"unexpected or undecodable frame (type {(byte)frame.Type}, version {frame.Version})");
+        }
+        if (_pending.TryRemove(frame.RequestId, out var answer))
+        {
+            answer.TrySetResult(result);
+        }
+    }
+
+    private void Fail(Exception failure)
+    {
+        Interlocked.CompareExchange(ref _failure, failure, null);
+        _outgoing.Writer.TryComplete();
+        foreach (var requestId in _pending.Keys)
+        {
+            if (_pending.TryRemove(requestId, out var answer))
+            {
+                answer.TrySetException(_failure!);
+            }
+        }
+        if (!_closed.IsCancellationRequested)
+        {
+            try
+            {
+                _closed.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Fail(new KmsConnectionException($"connection to {RemoteEndPoint} closed by the client"));
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        await Task.WhenAll(_reading, _writing).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+        await _input.CompleteAsync();
+        await _output.CompleteAsync();
+        _socket.Dispose();
+        _closed.Dispose();
+    }
+
+    private readonly record struct Outgoing(uint RequestId, ActivationRequest Request);
+}

@@ -1,0 +1,133 @@
+using KmsCluster.Actors.Domain;
+using KmsCluster.Actors.Gateway;
+using KmsCluster.Node.Configuration;
+using KmsCluster.Protocol.Catalog;
+using KmsCluster.Protocol.Wire;
+
+namespace KmsCluster.Node.Activation;
+
+/// <summary>Where answers for one connection go. Called from gateway threads; must not block.</summary>
+public interface IResponseSink
+{
+    void Send(uint requestId, in ActivationResponse response);
+
+    void SendError(uint requestId, in ErrorResponse error);
+}
+
+/// <summary>
+/// The host's decisions at the edge, before a request reaches a window: is the product known here, does
+/// it belong to the application the client named, is the client's clock within 4 hours. A valid request
+/// becomes a <see cref="PendingActivation"/> for the gateway; the answer is built when the window has
+/// journaled the contact. Counts every request and answer for the stats and logs one line per activation.
+/// </summary>
+public sealed partial class ActivationService(
+    ProductCatalog catalog,
+    Lazy<ContactGateways> gateways,
+    NodeOptions options,
+    HostIdentity host,
+    NodeStats stats,
+    TimeProvider time,
+    ILogger<ActivationService> log)
+{
+    /// <summary>Checks a decoded request and hands it on. Returns null when it was submitted (the answer
+    /// reaches <paramref name="sink"/> later), else the refusal to send now.</summary>
+    public ErrorResponse? Submit(uint requestId, in ActivationRequest request, IResponseSink sink)
+    {
+        stats.RequestReceived();
+        stats.LicenseStateReported(request.LicenseState);
+        if (!catalog.TryGetProduct(request.ProductId, out var product))
+        {
+            return Refused(ErrorCode.UnknownProduct, $"product {request.ProductId} is not in this host's catalogue");
+        }
+        if (product.Application.Id != request.ApplicationId)
+        {
+            return Refused(ErrorCode.MalformedRequest,
+                $"product {product.Slug} belongs to application {product.Application.Slug} ({product.Application.Id}), not {request.ApplicationId}");
+        }
+        var now = time.GetUtcNow();
+        var skew = request.ClientTime - now;
+        if (skew.Duration() > KmsModel.MaxClockSkew)
+        {
+            return Refused(ErrorCode.ClockSkew,
+                $"client clock {request.ClientTime:yyyy-MM-ddTHH:mm:ssZ} is {Describe(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the host clock {now:yyyy-MM-ddTHH:mm:ssZ}; at most 4 hours are allowed");
+        }
+        gateways.Value.Submit(new PendingActivation(this, sink, requestId, request, product));
+        return null;
+    }
+
+    /// <summary>A request frame that could not be decoded or is of a version this host does not speak.</summary>
+    public ErrorResponse RefusedFrame(ErrorCode code, string message)
+    {
+        stats.RequestReceived();
+        return Refused(code, message);
+    }
+
+    private ErrorResponse Refused(ErrorCode code, string message)
+    {
+        stats.Failed(code);
+        LogRefused(code.Name(), message);
+        return new ErrorResponse(code, code.IsRetryable() ? 1000u : 0u, message);
+    }
+
+    internal void Complete(PendingActivation pending, DateTimeOffset recordedAt, int count)
+    {
+        var product = pending.Product;
+        var request = pending.Request;
+        var activated = count >= product.Threshold;
+        stats.Answered(activated);
+        if (log.IsEnabled(LogLevel.Debug))
+        {
+            LogActivation(request.ClientMachineId, request.Workstation, product.Slug, request.LicenseState.Name(),
+                request.MinutesLeft, request.RequiredCount, request.IsVirtualMachine, count, product.Threshold, activated);
+        }
+        var response = new ActivationResponse(
+            request.ClientMachineId,
+            host.Id,
+            host.Name,
+            recordedAt,
+            (ushort)Math.Min(count, ushort.MaxValue),
+            (ushort)product.Threshold,
+            activated,
+            activated ? recordedAt + KmsModel.ActivationValidity : null,
+            options.ActivationIntervalMinutes,
+            options.RenewalIntervalMinutes);
+        pending.Sink.Send(pending.RequestId, response);
+    }
+
+    internal void Fail(PendingActivation pending, ErrorCode code, string message)
+    {
+        var error = Refused(code, message);
+        pending.Sink.SendError(pending.RequestId, error);
+    }
+
+    private static string Describe(TimeSpan span) =>
+        span.TotalHours >= 1 ? $"{(int)span.TotalHours}h {span.Minutes}m" : $"{span.Minutes}m {span.Seconds}s";
+
+    [LoggerMessage(Level = LogLevel.Debug,
+        Message = "Activation request {Cmid} from {Workstation}: product {Product}, state {LicenseState} ({MinutesLeft} min left), client needs {RequiredCount}, vm {VirtualMachine}; count {Count}/{Threshold}, activated {Activated}")]
+    private partial void LogActivation(Guid cmid, string workstation, string product, string licenseState, uint minutesLeft,
+        ushort requiredCount, bool virtualMachine, int count, int threshold, bool activated);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request refused ({Code}): {Reason}")]
+    private partial void LogRefused(string code, string reason);
+}
+
+/// <summary>A valid request on its way through the gateway to its window.</summary>
+internal sealed class PendingActivation(
+    ActivationService service,
+    IResponseSink sink,
+    uint requestId,
+    ActivationRequest request,
+    Product product)
+    : ContactSubmission(product.Application.Id, new ContactRequest(request.ClientMachineId, product.Id,
+        product.Threshold, request.Workstation, request.IsVirtualMachine, request.LicenseState))
+{
+    public IResponseSink Sink { get; } = sink;
+    public uint RequestId { get; } = requestId;
+    public ActivationRequest Request { get; } = request;
+    public Product Product { get; } = product;
+
+    public override void Recorded(DateTimeOffset recordedAt, int count) => service.Complete(this, recordedAt, count);
+
+    public override void Failed(ErrorCode code, string message) => service.Fail(this, code, message);
+}

@@ -1,0 +1,230 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using KmsCluster.Node.Configuration;
+using KmsCluster.Protocol.Wire;
+using Microsoft.AspNetCore.Connections;
+
+namespace KmsCluster.Node.Activation;
+
+/// <summary>
+/// One client connection. The read loop parses every complete frame of a read, answers bad ones at once
+/// and submits good ones; answers come back from the gateways on other threads and a single write loop
+/// puts them on the wire, flushing once per burst. At most <see cref="NodeOptions.MaxRequestsPerConnection"/>
+/// requests are in flight: beyond that the session stops reading, which pushes back on the client.
+/// A frame whose envelope is broken gets an error and the connection closes after it (nothing after it can
+/// be trusted); a bad body or an unknown version only costs that one request.
+/// </summary>
+internal sealed partial class ActivationSession : IResponseSink
+{
+    private readonly ConnectionContext _connection;
+    private readonly ActivationService _service;
+    private readonly NodeOptions _options;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _slots;
+    private readonly Channel<Outbound> _outbound = Channel.CreateUnbounded<Outbound>(new UnboundedChannelOptions
+    {
+        SingleReader = true,
+        SingleWriter = false,
+        AllowSynchronousContinuations = false,
+    });
+
+    public ActivationSession(ConnectionContext connection, ActivationService service, NodeOptions options, ILogger log)
+    {
+        _connection = connection;
+        _service = service;
+        _options = options;
+        _log = log;
+        _slots = new SemaphoreSlim(options.MaxRequestsPerConnection, options.MaxRequestsPerConnection);
+    }
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var writing = WriteLoopAsync();
+        try
+        {
+            await ReadLoopAsync(stop);
+        }
+        finally
+        {
+            await DrainAsync();
+            _outbound.Writer.TryComplete();
+            await writing;
+        }
+    }
+
+    public void Send(uint requestId, in ActivationResponse response) =>
+        _outbound.Writer.TryWrite(new Outbound(requestId, response, default, IsError: false, HoldsSlot: true));
+
+    public void SendError(uint requestId, in ErrorResponse error) =>
+        _outbound.Writer.TryWrite(new Outbound(requestId, default, error, IsError: true, HoldsSlot: true));
+
+    /// <summary>An error about the stream itself, sent without a slot just before the connection closes.</summary>
+    private void SendStreamError(uint requestId, in ErrorResponse error) =>
+        _outbound.Writer.TryWrite(new Outbound(requestId, default, error, IsError: true, HoldsSlot: false));
+
+    private async Task ReadLoopAsync(CancellationToken stop)
+    {
+        var input = _connection.Transport.Input;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        while (true)
+        {
+            idle.CancelAfter(_options.IdleTimeout);
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(idle.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                if (!stop.IsCancellationRequested) LogIdle(_connection.ConnectionId, _connection.RemoteEndPoint);
+                return;
+            }
+            catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException)
+            {
+                return;
+            }
+
+            var buffer = result.Buffer;
+            var close = false;
+            try
+            {
+                while (FrameReader.TryParse(buffer, out var consumed, out _, out var frame))
+                {
+                    if (!await TakeSlotAsync(stop))
+                    {
+                        close = true;
+                        break;
+                    }
+                    Handle(frame);
+                    buffer = buffer.Slice(consumed);
+                }
+            }
+            catch (FrameException e)
+            {
+                // The envelope is broken: nothing after it can be trusted. Answer and close.
+                SendStreamError(e.RequestId, _service.RefusedFrame(e.Code, e.Message + "; closing the connection"));
+                close = true;
+            }
+
+            if (result.IsCompleted && !close && !buffer.IsEmpty)
+            {
+                SendStreamError(0, _service.RefusedFrame(ErrorCode.MalformedRequest,
+                    $"connection ended inside a frame ({buffer.Length} bytes of an incomplete frame)"));
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (close || result.IsCompleted || result.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    private ValueTask<bool> TakeSlotAsync(CancellationToken stop)
+    {
+        if (_slots.Wait(0)) return ValueTask.FromResult(true);
+        return WaitForSlotAsync(stop);
+
+        async ValueTask<bool> WaitForSlotAsync(CancellationToken token)
+        {
+            try
+            {
+                await _slots.WaitAsync(token);
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Answers or submits one frame; each frame holds one slot until its answer is written.</summary>
+    private void Handle(in Frame frame)
+    {
+        if (frame.Version != ProtocolConstants.Version)
+        {
+            SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.UnsupportedVersion,
+                $"protocol version {frame.Version} is not supported; this host speaks version {ProtocolConstants.Version}"));
+            return;
+        }
+        if (frame.Type != MessageType.ActivationRequest)
+        {
+            SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.UnknownMessageType,
+                $"message type {(byte)frame.Type} is not a request a host accepts"));
+            return;
+        }
+        Span<byte> scratch = stackalloc byte[ProtocolConstants.MaxBodySize];
+        if (!ActivationRequest.TryRead(frame.BodySpan(scratch), out var request, out var problem))
+        {
+            SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.MalformedRequest, problem));
+            return;
+        }
+        if (_service.Submit(frame.RequestId, request, this) is { } refusal)
+        {
+            SendError(frame.RequestId, refusal);
+        }
+    }
+
+    /// <summary>Waits until every request taken from this connection has its answer written, so that a
+    /// closing or shutting-down connection never drops an answer it owes.</summary>
+    private async Task DrainAsync()
+    {
+        var deadline = _options.WindowTimeout + TimeSpan.FromSeconds(5);
+        using var timeout = new CancellationTokenSource(deadline);
+        try
+        {
+            for (var i = 0; i < _options.MaxRequestsPerConnection; i++)
+            {
+                await _slots.WaitAsync(timeout.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The write side is stuck (a client that stopped reading): give up on it.
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var output = _connection.Transport.Output;
+        var reader = _outbound.Reader;
+        var broken = false;
+        while (await reader.WaitToReadAsync())
+        {
+            var slots = 0;
+            while (reader.TryRead(out var item))
+            {
+                if (item.HoldsSlot) slots++;
+                if (broken) continue;
+                if (item.IsError)
+                {
+                    FrameWriter.WriteError(output, item.RequestId, item.Error);
+                }
+                else
+                {
+                    FrameWriter.WriteResponse(output, item.RequestId, item.Response);
+                }
+            }
+            if (!broken)
+            {
+                try
+                {
+                    var flush = await output.FlushAsync();
+                    broken = flush.IsCompleted || flush.IsCanceled;
+                }
+                catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
+                {
+                    broken = true;
+                }
+            }
+            // Released only after the flush: a client that does not read its answers stops being read.
+            if (slots > 0) _slots.Release(slots);
+        }
+    }
+
+    private readonly record struct Outbound(uint RequestId, ActivationResponse Response, ErrorResponse Error, bool IsError, bool HoldsSlot);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Remote} idle; closing")]
+    private partial void LogIdle(string connectionId, System.Net.EndPoint? remote);
+}

@@ -1,0 +1,180 @@
+using KmsCluster.Actors.Domain;
+using KmsCluster.Protocol.Wire;
+
+namespace KmsCluster.Node.Configuration;
+
+/// <summary>The validated settings of one node. Built by <see cref="NodeOptionsReader"/> from appsettings.json,
+/// KMS_* environment variables and command-line flags, in that order of precedence (flags win).</summary>
+public sealed record NodeOptions
+{
+    public required IReadOnlyList<ListenEndpoint> Listen { get; init; }
+    public required ListenEndpoint Admin { get; init; }
+    public required string DataDirectory { get; init; }
+    public required uint ActivationIntervalMinutes { get; init; }
+    public required uint RenewalIntervalMinutes { get; init; }
+    public required string HostName { get; init; }
+    public required TimeSpan IdleTimeout { get; init; }
+    public required int MaxRequestsPerConnection { get; init; }
+    public required TimeSpan WindowTimeout { get; init; }
+    public required LogLevel LogLevel { get; init; }
+
+    public string DatabasePath => Path.Combine(DataDirectory, "kms.db");
+}
+
+/// <summary>One flag of kms-node; its appsettings key and environment variable follow from its name.</summary>
+/// <param name="Name">Flag name without dashes: listen, activation-interval.</param>
+public sealed record NodeFlag(string Name, string ValueName, string Default, string Help, bool Repeatable = false)
+{
+    public string Flag => "--" + Name;
+
+    /// <summary>Key in the "Kms" section of appsettings.json: ActivationInterval.</summary>
+    public string SettingsKey => string.Concat(Name.Split('-').Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
+
+    /// <summary>Environment variable: KMS_ACTIVATION_INTERVAL. Repeatable flags take a comma-separated list.</summary>
+    public string EnvironmentVariable => "KMS_" + Name.Replace('-', '_').ToUpperInvariant();
+}
+
+public static class NodeFlags
+{
+    public static readonly NodeFlag Listen = new("listen", "HOST:PORT", "0.0.0.0:1688",
+        "activation endpoint; repeat for more; IPv6 as [::]:1688, * for every address", Repeatable: true);
+    public static readonly NodeFlag Admin = new("admin", "HOST:PORT", "127.0.0.1:8688", "admin HTTP endpoint");
+    public static readonly NodeFlag Data = new("data", "DIR", "./data", "data directory (SQLite journal kms.db, node id)");
+    public static readonly NodeFlag ActivationInterval = new("activation-interval", "DURATION", "120",
+        "retry interval for clients not yet activated: minutes, or 90m, 2h, 1d (15 minutes to 30 days)");
+    public static readonly NodeFlag RenewalInterval = new("renewal-interval", "DURATION", "10080",
+        "renewal interval for activated clients: minutes, or 12h, 7d (15 minutes to 30 days)");
+    public static readonly NodeFlag Name = new("name", "NAME", "", "host name sent in responses (default: machine name)");
+    public static readonly NodeFlag IdleTimeout = new("idle-timeout", "DURATION", "60s",
+        "close a connection that sent nothing for this long: seconds, or 500ms, 2m");
+    public static readonly NodeFlag MaxRequestsPerConnection = new("max-requests-per-connection", "N", "256",
+        "requests one connection may have in flight before the host stops reading from it");
+    public static readonly NodeFlag WindowTimeout = new("window-timeout", "DURATION", "5s",
+        "answer a retryable error when a window has not confirmed a contact within this time");
+    public static readonly NodeFlag LogLevel = new("log-level", "LEVEL", "Information",
+        "Trace, Debug (one line per activation), Information, Warning, Error");
+
+    public static readonly IReadOnlyList<NodeFlag> All =
+    [
+        Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
+        WindowTimeout, LogLevel,
+    ];
+}
+
+/// <summary>A start-up setting is wrong; the message is the one line the operator sees.</summary>
+public sealed class NodeOptionsException(string message) : Exception(message);
+
+/// <summary>Turns raw setting values into <see cref="NodeOptions"/>, with a one-line reason for each wrong value.</summary>
+public static class NodeOptionsReader
+{
+    /// <param name="values">Raw values by flag name (without dashes); missing flags take their default.</param>
+    public static NodeOptions Read(IReadOnlyDictionary<string, IReadOnlyList<string>> values)
+    {
+        IReadOnlyList<string> All(NodeFlag flag) =>
+            values.TryGetValue(flag.Name, out var v) && v.Count > 0 ? v : [flag.Default];
+        string One(NodeFlag flag) => All(flag)[^1];
+
+        var listen = All(NodeFlags.Listen).Select(text => ListenEndpoint.Parse(text, NodeFlags.Listen.Flag)).ToArray();
+        var admin = ListenEndpoint.Parse(One(NodeFlags.Admin), NodeFlags.Admin.Flag);
+        var activation = Durations.ParseIntervalMinutes(One(NodeFlags.ActivationInterval), NodeFlags.ActivationInterval.Flag);
+        var renewal = Durations.ParseIntervalMinutes(One(NodeFlags.RenewalInterval), NodeFlags.RenewalInterval.Flag);
+        var data = One(NodeFlags.Data).Trim();
+        if (data.Length == 0)
+        {
+            throw new NodeOptionsException($"{NodeFlags.Data.Flag}: the data directory must not be empty");
+        }
+        var name = One(NodeFlags.Name).Trim();
+        if (name.Length == 0)
+        {
+            name = Environment.MachineName;
+        }
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > ProtocolConstants.MaxNameBytes || name.Any(char.IsControl))
+        {
+            throw new NodeOptionsException($"{NodeFlags.Name.Flag}: a host name is at most {ProtocolConstants.MaxNameBytes} UTF-8 bytes without control characters");
+        }
+        var idle = Durations.Parse(One(NodeFlags.IdleTimeout), NodeFlags.IdleTimeout.Flag, defaultUnit: "s");
+        if (idle < TimeSpan.FromSeconds(1) || idle > TimeSpan.FromDays(1))
+        {
+            throw new NodeOptionsException($"{NodeFlags.IdleTimeout.Flag}: must be between 1s and 1d, got {One(NodeFlags.IdleTimeout)}");
+        }
+        var windowTimeout = Durations.Parse(One(NodeFlags.WindowTimeout), NodeFlags.WindowTimeout.Flag, defaultUnit: "s");
+        if (windowTimeout < TimeSpan.FromMilliseconds(100) || windowTimeout > TimeSpan.FromMinutes(5))
+        {
+            throw new NodeOptionsException($"{NodeFlags.WindowTimeout.Flag}: must be between 100ms and 5m, got {One(NodeFlags.WindowTimeout)}");
+        }
+        var maxRequestsText = One(NodeFlags.MaxRequestsPerConnection).Trim();
+        if (!int.TryParse(maxRequestsText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var maxRequests) ||
+            maxRequests < 1 || maxRequests > 65536)
+        {
+            throw new NodeOptionsException($"{NodeFlags.MaxRequestsPerConnection.Flag}: must be a whole number from 1 to 65536, got \"{maxRequestsText}\"");
+        }
+        if (!Enum.TryParse<LogLevel>(One(NodeFlags.LogLevel).Trim(), ignoreCase: true, out var logLevel) ||
+            !Enum.IsDefined(logLevel) || int.TryParse(One(NodeFlags.LogLevel), out _))
+        {
+            throw new NodeOptionsException($"{NodeFlags.LogLevel.Flag}: \"{One(NodeFlags.LogLevel)}\" is not one of Trace, Debug, Information, Warning, Error, Critical, None");
+        }
+        var endpoints = listen.Append(admin).ToArray();
+        var clash = endpoints.Where(e => e.Port != 0).GroupBy(e => e).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+        {
+            throw new NodeOptionsException($"{clash.Key} is configured twice (activation and admin endpoints must differ)");
+        }
+
+        return new NodeOptions
+        {
+            Listen = listen,
+            Admin = admin,
+            DataDirectory = Path.GetFullPath(data),
+            ActivationIntervalMinutes = activation,
+            RenewalIntervalMinutes = renewal,
+            HostName = name,
+            IdleTimeout = idle,
+            MaxRequestsPerConnection = maxRequests,
+            WindowTimeout = windowTimeout,
+            LogLevel = logLevel,
+        };
+    }
+}
+
+/// <summary>Durations as people type them: 90, 90m, 2h, 7d, 30s, 500ms.</summary>
+public static class Durations
+{
+    public static TimeSpan Parse(string text, string flag, string defaultUnit)
+    {
+        var trimmed = text.Trim().ToLowerInvariant();
+        var digits = 0;
+        while (digits < trimmed.Length && char.IsAsciiDigit(trimmed[digits])) digits++;
+        var unit = digits < trimmed.Length ? trimmed[digits..] : defaultUnit;
+        if (digits == 0 || digits > 9 ||
+            !long.TryParse(trimmed.AsSpan(0, digits), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            throw new NodeOptionsException($"{flag}: \"{text}\" is not a duration (examples: 90, 90m, 2h, 7d, 30s)");
+        }
+        return unit switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(number),
+            "s" => TimeSpan.FromSeconds(number),
+            "m" or "min" => TimeSpan.FromMinutes(number),
+            "h" => TimeSpan.FromHours(number),
+            "d" => TimeSpan.FromDays(number),
+            _ => throw new NodeOptionsException($"{flag}: unknown unit \"{unit}\" in \"{text}\" (use ms, s, m, h or d)"),
+        };
+    }
+
+    /// <summary>An activation or renewal interval: whole minutes between 15 minutes and 30 days.</summary>
+    public static uint ParseIntervalMinutes(string text, string flag)
+    {
+        var duration = Parse(text, flag, defaultUnit: "m");
+        var minutes = duration.TotalMinutes;
+        if (minutes != Math.Floor(minutes))
+        {
+            throw new NodeOptionsException($"{flag}: \"{text}\" is not a whole number of minutes");
+        }
+        if (minutes < KmsModel.MinIntervalMinutes || minutes > KmsModel.MaxIntervalMinutes)
+        {
+            throw new NodeOptionsException(
+                $"{flag}: {minutes} minutes is outside {KmsModel.MinIntervalMinutes} minutes to 30 days ({KmsModel.MaxIntervalMinutes} minutes)");
+        }
+        return (uint)minutes;
+    }
+}

@@ -1,0 +1,190 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Persistence.Sql;
+using Akka.Remote.Hosting;
+using KmsCluster.Actors.Gateway;
+using KmsCluster.Actors.Hosting;
+using KmsCluster.Actors.Windows;
+using KmsCluster.Node.Activation;
+using KmsCluster.Node.Admin;
+using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Persistence;
+using KmsCluster.Protocol.Catalog;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace KmsCluster.Node;
+
+/// <summary>Wires one node together: store, Akka.NET cluster with the sharded windows, Kestrel endpoints.</summary>
+public static partial class NodeHost
+{
+    public static async Task<int> RunAsync(NodeOptions options)
+    {
+        SqliteStore store;
+        try
+        {
+            store = SqliteStore.Open(options.DataDirectory);
+        }
+        catch (NodeOptionsException e)
+        {
+            await Console.Error.WriteLineAsync($"kms-node: {e.Message}");
+            return 2;
+        }
+        using var storeLease = store;
+        var host = HostIdentity.LoadOrCreate(options.DataDirectory, options.HostName);
+        var catalog = ProductCatalog.Default;
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        ConfigureLogging(builder.Logging, options);
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.WindowTimeout + TimeSpan.FromSeconds(10));
+
+        var activationEndpoints = new List<ListenOptions>();
+        var adminEndpoints = new List<ListenOptions>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            foreach (var endpoint in options.Listen)
+            {
+                Listen(kestrel, endpoint, listen =>
+                {
+                    listen.UseConnectionHandler<ActivationConnectionHandler>();
+                    activationEndpoints.Add(listen);
+                });
+            }
+            Listen(kestrel, options.Admin, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                adminEndpoints.Add(listen);
+            });
+        });
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(host);
+        builder.Services.AddSingleton(catalog);
+        builder.Services.AddSingleton<NodeStats>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ActivationService>();
+        // Kestrel builds its connection handlers before Akka starts, so the gateways start on first use.
+        builder.Services.AddSingleton(sp => new Lazy<ContactGateways>(() => ContactGateways.Start(
+            sp.GetRequiredService<ActorSystem>(),
+            sp.GetRequiredService<ActorRegistry>().Get<ActivationWindowRegion>(),
+            catalog.Applications.Select(a => a.Id),
+            new GatewaySettings(ReplyTimeout: options.WindowTimeout))));
+
+        builder.Services.AddAkka("kms", akka =>
+        {
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = AkkaLogLevel(options.LogLevel);
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+            akka.AddHocon(store.PersistenceConfig(), HoconAddMode.Prepend);
+            akka.AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
+            // A single node is its own cluster: it joins itself once the actor system is up.
+            akka.WithRemoting(new RemoteOptions { HostName = "127.0.0.1", PublicHostName = "127.0.0.1", Port = 0 });
+            akka.WithClustering(new ClusterOptions { MinimumNumberOfMembers = 1 });
+            akka.AddActivationWindows(WindowSettings.Default, TimeProvider.System);
+            akka.AddStartup((system, _) =>
+            {
+                var cluster = Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        });
+
+        var app = builder.Build();
+        app.MapAdminApi();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KmsCluster.Node");
+
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"kms-node: cannot listen: {e.Message}");
+            await StopQuietly(app);
+            return 2;
+        }
+
+        _ = app.Services.GetRequiredService<Lazy<ContactGateways>>().Value;
+        LogReady(log, host.Name, host.Id,
+            string.Join(",", activationEndpoints.Select(Describe)),
+            string.Join(",", adminEndpoints.Select(Describe)),
+            store.DatabasePath);
+        await app.WaitForShutdownAsync();
+        LogStopped(log, host.Name);
+        return 0;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, ListenEndpoint endpoint, Action<ListenOptions> configure)
+    {
+        if (endpoint.IsAnyAddress)
+        {
+            kestrel.ListenAnyIP(endpoint.Port, configure);
+        }
+        else if (endpoint.IsLocalhost)
+        {
+            kestrel.ListenLocalhost(endpoint.Port, configure);
+        }
+        else
+        {
+            kestrel.Listen(endpoint.Address!, endpoint.Port, configure);
+        }
+    }
+
+    /// <summary>The endpoint as bound: with port 0 Kestrel fills in the port it got.</summary>
+    private static string Describe(ListenOptions listen) =>
+        listen.EndPoint is IPEndPoint ip ? ip.ToString() : listen.ToString() ?? "?";
+
+    private static void ConfigureLogging(ILoggingBuilder logging, NodeOptions options)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        logging.SetMinimumLevel(options.LogLevel);
+        // Framework chatter only when asked for Trace.
+        if (options.LogLevel > LogLevel.Trace)
+        {
+            logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
+    }
+
+    private static Akka.Event.LogLevel AkkaLogLevel(LogLevel level) => level switch
+    {
+        LogLevel.Trace or LogLevel.Debug => Akka.Event.LogLevel.DebugLevel,
+        LogLevel.Information => Akka.Event.LogLevel.InfoLevel,
+        LogLevel.Warning => Akka.Event.LogLevel.WarningLevel,
+        _ => Akka.Event.LogLevel.ErrorLevel,
+    };
+
+    private static async Task StopQuietly(WebApplication app)
+    {
+        try
+        {
+            await app.StopAsync();
+        }
+        catch (Exception)
+        {
+            // Start-up already failed; the first error is the one that matters.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "KmsCluster node {HostName} ({HostId}) ready: activation={Activation} admin={Admin} data={Database}")]
+    private static partial void LogReady(ILogger log, string hostName, Guid hostId, string activation, string admin, string database);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "KmsCluster node {HostName} stopped")]
+    private static partial void LogStopped(ILogger log, string hostName);
+}

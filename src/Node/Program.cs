@@ -1,0 +1,30 @@
+using KmsCluster.Node;
+using KmsCluster.Node.Configuration;
+
+var (root, flagOptions) = NodeCommandLine.Create();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    await Console.Error.WriteLineAsync($"kms-node: {parsed.Errors[0].Message} (see kms-node --help)");
+    return 2;
+}
+if (parsed.Action is not null)
+{
+    // --help or --version
+    return await parsed.InvokeAsync();
+}
+
+NodeOptions options;
+try
+{
+    var values = NodeSettingsSources.Collect(Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
+        NodeSettingsSources.KmsEnvironment(), parsed, flagOptions);
+    options = NodeOptionsReader.Read(values);
+}
+catch (NodeOptionsException e)
+{
+    await Console.Error.WriteLineAsync($"kms-node: {e.Message}");
+    return 2;
+}
+
+return await NodeHost.RunAsync(options);
