@@ -45,8 +45,7 @@ public sealed partial class ActivationService(
                 $"product {product.Slug} belongs to application {product.Application.Slug} ({product.Application.Id}), not {request.ApplicationId}");
         }
         var now = time.GetUtcNow();
-        var skew = request.ClientTime - now;
-        if (skew.Duration() > KmsModel.MaxClockSkew)
+        if (ActivationPolicy.ClockSkew(request.ClientTime, now) is { } skew)
         {
             return Refused(ErrorCode.ClockSkew,
                 $"client clock {request.ClientTime:yyyy-MM-ddTHH:mm:ssZ} is {Describe(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the host clock {now:yyyy-MM-ddTHH:mm:ssZ}; at most 4 hours are allowed");
@@ -73,7 +72,7 @@ public sealed partial class ActivationService(
     {
         var product = pending.Product;
         var request = pending.Request;
-        var activated = count >= product.Threshold;
+        var (activated, validUntil) = ActivationPolicy.Decide(count, product.Threshold, recordedAt);
         stats.Answered(activated);
         if (log.IsEnabled(LogLevel.Debug))
         {
@@ -88,7 +87,7 @@ public sealed partial class ActivationService(
             (ushort)Math.Min(count, ushort.MaxValue),
             (ushort)product.Threshold,
             activated,
-            activated ? recordedAt + KmsModel.ActivationValidity : null,
+            validUntil,
             options.ActivationIntervalMinutes,
             options.RenewalIntervalMinutes);
         pending.Sink.Send(pending.RequestId, response);

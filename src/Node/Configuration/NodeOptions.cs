@@ -170,7 +170,7 @@ public static class Durations
         {
             throw new NodeOptionsException($"{flag}: \"{text}\" is not a whole number of minutes");
         }
-        if (minutes < KmsModel.MinIntervalMinutes || minutes > KmsModel.MaxIntervalMinutes)
+        if (minutes > uint.MaxValue || !ActivationPolicy.IsValidInterval((uint)minutes))
         {
             throw new NodeOptionsException(
                 $"{flag}: {minutes} minutes is outside {KmsModel.MinIntervalMinutes} minutes to 30 days ({KmsModel.MaxIntervalMinutes} minutes)");
