@@ -88,6 +88,9 @@ public static partial class NodeHost
             });
             akka.AddHocon(store.PersistenceConfig(), HoconAddMode.Prepend);
             akka.AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
+            // The host decides the shutdown order (Kestrel drains first, then Akka leaves the cluster):
+            // Akka must not start its own shutdown from the process-exit hook on SIGTERM.
+            akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
             // A single node is its own cluster: it joins itself once the actor system is up.
             akka.WithRemoting(new RemoteOptions { HostName = "127.0.0.1", PublicHostName = "127.0.0.1", Port = 0 });
             akka.WithClustering(new ClusterOptions { MinimumNumberOfMembers = 1 });

@@ -1,0 +1,28 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace KmsCluster.Node.Tests.Harness;
+
+/// <summary>Reads a node's admin API.</summary>
+public sealed class AdminClient(Uri baseAddress) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task<JsonElement> GetJsonAsync(string path)
+    {
+        using var response = await _http.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    public async Task<(int Status, JsonElement Body)> GetAsync(string path)
+    {
+        using var response = await _http.GetAsync(path);
+        return ((int)response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    public Task<JsonElement> WindowAsync(string application) => GetJsonAsync("/api/v1/windows/" + application);
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,105 @@
+using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Tests.Harness;
+
+namespace KmsCluster.Node.Tests;
+
+/// <summary>Settings come from appsettings.json, then KMS_* variables, then flags; each wrong value has its reason.</summary>
+public sealed class NodeOptionsTests
+{
+    private static NodeOptions Read(string? appSettingsJson, Dictionary<string, string>? environment, params string[] args)
+    {
+        using var directory = new TempDirectory();
+        string? path = null;
+        if (appSettingsJson is not null)
+        {
+            path = Path.Combine(directory.Path, "appsettings.json");
+            File.WriteAllText(path, appSettingsJson);
+        }
+        var (root, options) = NodeCommandLine.Create();
+        var parsed = root.Parse(args);
+        Assert.Empty(parsed.Errors);
+        return NodeOptionsReader.Read(NodeSettingsSources.Collect(path, environment ?? [], parsed, options));
+    }
+
+    [Fact]
+    public void Defaults_follow_the_kms_model()
+    {
+        var options = Read(null, null);
+        Assert.Equal("0.0.0.0:1688", Assert.Single(options.Listen).ToString());
+        Assert.Equal("127.0.0.1:8688", options.Admin.ToString());
+        Assert.Equal(120u, options.ActivationIntervalMinutes);
+        Assert.Equal(10080u, options.RenewalIntervalMinutes);
+        Assert.Equal(Path.GetFullPath("./data"), options.DataDirectory);
+        Assert.Equal(Environment.MachineName, options.HostName);
+    }
+
+    [Fact]
+    public void Flags_override_the_environment_which_overrides_appsettings()
+    {
+        const string json = """{ "Kms": { "ActivationInterval": "3h", "RenewalInterval": "2d", "Listen": [ "127.0.0.1:1", "127.0.0.1:2" ], "Name": "from-json" } }""";
+        var environment = new Dictionary<string, string> { ["KMS_RENEWAL_INTERVAL"] = "5d", ["KMS_LISTEN"] = "[::1]:1688, 127.0.0.1:1689", ["KMS_NAME"] = "from-env" };
+
+        var options = Read(json, environment, "--name", "from-flag");
+
+        Assert.Equal(180u, options.ActivationIntervalMinutes);
+        Assert.Equal(5u * 1440, options.RenewalIntervalMinutes);
+        Assert.Equal(["[::1]:1688", "127.0.0.1:1689"], options.Listen.Select(l => l.ToString()));
+        Assert.Equal("from-flag", options.HostName);
+    }
+
+    [Fact]
+    public void Repeated_listen_flags_replace_the_configured_list()
+    {
+        var options = Read("""{ "Kms": { "Listen": [ "127.0.0.1:1" ] } }""", null,
+            "--listen", "0.0.0.0:1688", "--listen", "[::]:1688", "--listen", "*:1700");
+        Assert.Equal(["0.0.0.0:1688", "[::]:1688", "*:1700"], options.Listen.Select(l => l.ToString()));
+        Assert.True(options.Listen[2].IsAnyAddress);
+    }
+
+    [Theory]
+    [InlineData("15", 15u)]
+    [InlineData("90m", 90u)]
+    [InlineData("2h", 120u)]
+    [InlineData("7d", 10080u)]
+    [InlineData("30d", 43200u)]
+    public void Intervals_accept_minutes_and_units(string text, uint minutes) =>
+        Assert.Equal(minutes, Durations.ParseIntervalMinutes(text, "--renewal-interval"));
+
+    [Theory]
+    [InlineData("14")]
+    [InlineData("30d1")]
+    [InlineData("43201")]
+    [InlineData("90s")]
+    [InlineData("-5")]
+    [InlineData("")]
+    [InlineData("1w")]
+    public void Intervals_outside_15_minutes_to_30_days_or_not_minutes_are_refused(string text)
+    {
+        var error = Assert.Throws<NodeOptionsException>(() => Durations.ParseIntervalMinutes(text, "--activation-interval"));
+        Assert.StartsWith("--activation-interval:", error.Message);
+    }
+
+    [Fact]
+    public void An_unknown_appsettings_key_is_named()
+    {
+        var error = Assert.Throws<NodeOptionsException>(() => Read("""{ "Kms": { "Lisen": "127.0.0.1:1" } }""", null));
+        Assert.Contains("unknown setting Kms:Lisen", error.Message);
+    }
+
+    [Fact]
+    public void Activation_and_admin_endpoints_must_differ()
+    {
+        var error = Assert.Throws<NodeOptionsException>(() => Read(null, null, "--listen", "127.0.0.1:9000", "--admin", "127.0.0.1:9000"));
+        Assert.Contains("configured twice", error.Message);
+    }
+
+    [Theory]
+    [InlineData("localhost:0", "fixed port")]
+    [InlineData("1688", "is not HOST:PORT")]
+    [InlineData("[::1:1688", "is not an IP address")]
+    public void Listen_endpoints_are_checked(string text, string reason)
+    {
+        var error = Assert.Throws<NodeOptionsException>(() => ListenEndpoint.Parse(text, "--listen"));
+        Assert.Contains(reason, error.Message);
+    }
+}

@@ -1,0 +1,68 @@
+using KmsCluster.Node.Tests.Harness;
+
+namespace KmsCluster.Node.Tests;
+
+/// <summary>A wrong setting stops kms-node at start-up with one line that says why.</summary>
+public sealed class StartupTests
+{
+    [Theory]
+    [InlineData("--activation-interval", "10", "outside 15 minutes to 30 days")]
+    [InlineData("--renewal-interval", "31d", "outside 15 minutes to 30 days")]
+    [InlineData("--renewal-interval", "soon", "is not a duration")]
+    [InlineData("--listen", "example.org:1688", "is not an IP address")]
+    [InlineData("--listen", "127.0.0.1:70000", "is not a number from 0 to 65535")]
+    [InlineData("--admin", "::1:8688", "brackets")]
+    [InlineData("--idle-timeout", "0s", "between 1s and 1d")]
+    [InlineData("--log-level", "chatty", "is not one of")]
+    public async Task A_wrong_flag_exits_2_with_a_one_line_reason(string flag, string value, string reason)
+    {
+        using var data = new TempDirectory();
+        var (exit, _, stderr) = await NodeProcess.RunToExitAsync(null, "--data", data.Path, flag, value);
+        Assert.Equal(2, exit);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("kms-node: " + flag, line);
+        Assert.Contains(reason, line);
+    }
+
+    [Fact]
+    public async Task A_wrong_environment_variable_is_reported_under_its_flag()
+    {
+        using var data = new TempDirectory();
+        var (exit, _, stderr) = await NodeProcess.RunToExitAsync(
+            new Dictionary<string, string> { ["KMS_ACTIVATION_INTERVAL"] = "5m" }, "--data", data.Path);
+        Assert.Equal(2, exit);
+        Assert.Contains("--activation-interval: 5 minutes is outside", stderr);
+    }
+
+    [Fact]
+    public async Task An_unknown_flag_exits_2()
+    {
+        var (exit, _, stderr) = await NodeProcess.RunToExitAsync(null, "--listne", "127.0.0.1:0");
+        Assert.Equal(2, exit);
+        Assert.StartsWith("kms-node:", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task A_second_node_on_the_same_data_directory_is_refused()
+    {
+        using var data = new TempDirectory();
+        await using var first = await NodeProcess.StartAsync(data.Path);
+        var (exit, _, stderr) = await NodeProcess.RunToExitAsync(null,
+            "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", data.Path);
+        Assert.Equal(2, exit);
+        Assert.Contains("in use by another kms-node", stderr);
+        Assert.False(first.HasExited);
+    }
+
+    [Fact]
+    public async Task A_port_that_is_taken_stops_start_up_with_a_clear_message()
+    {
+        using var data = new TempDirectory();
+        using var other = new TempDirectory();
+        await using var first = await NodeProcess.StartAsync(data.Path);
+        var (exit, _, stderr) = await NodeProcess.RunToExitAsync(null,
+            "--listen", first.ActivationEndpoint, "--admin", "127.0.0.1:0", "--data", other.Path);
+        Assert.Equal(2, exit);
+        Assert.Contains("cannot listen", stderr);
+    }
+}
