@@ -10,7 +10,7 @@ internal static class NodeCommandLine
     {
         var root = new RootCommand(
             "kms-node: a KmsCluster activation host. Every flag can also be set in appsettings.json (section \"Kms\") " +
-            "or as a KMS_* environment variable (e.g. KMS_ACTIVATION_INTERVAL=2h, KMS_LISTEN=0.0.0.0:1688,[::]:1688).");
+            "or as a KMS_* environment variable (e.g. KMS_ACTIVATION_INTERVAL=2h, KMS_LISTEN=127.0.0.1:1688,[::1]:1688).");
         var options = new Dictionary<NodeFlag, Option>();
         foreach (var flag in NodeFlags.All)
         {

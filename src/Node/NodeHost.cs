@@ -116,6 +116,12 @@ public static partial class NodeHost
             await StopQuietly(app);
             return 2;
         }
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"kms-node: start-up failed: {e.GetBaseException().Message}");
+            await StopQuietly(app);
+            return 1;
+        }
 
         _ = app.Services.GetRequiredService<Lazy<ContactGateways>>().Value;
         LogReady(log, host.Name, host.Id,
@@ -161,6 +167,8 @@ public static partial class NodeHost
         if (options.LogLevel > LogLevel.Trace)
         {
             logging.AddFilter("Microsoft", LogLevel.Warning);
+            // A failed start is reported in one line by RunAsync, not as the host's stack trace.
+            logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         }
     }
 

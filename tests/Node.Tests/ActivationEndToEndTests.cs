@@ -163,4 +163,23 @@ public sealed class ActivationEndToEndTests
         Assert.Equal(3u * 24 * 60, response.RenewalIntervalMinutes);
         Assert.Equal(health.GetProperty("hostId").GetGuid(), response.HostId);
     }
+
+    [Fact]
+    public async Task One_node_answers_on_every_listen_endpoint_ipv4_and_ipv6()
+    {
+        using var data = new TempDirectory();
+        await using var node = await NodeProcess.StartAsync(data.Path, "--listen", "[::1]:0");
+        Assert.Equal(2, node.ActivationEndpoints.Count);
+        var v6 = node.ActivationEndpoints[1];
+        Assert.StartsWith("[::1]:", v6);
+
+        await using var overV4 = await node.OpenConnectionAsync();
+        await using var overV6 = await KmsConnection.ConnectAsync("::1", int.Parse(v6[(v6.LastIndexOf(':') + 1)..]), TimeSpan.FromSeconds(10));
+        var first = await overV4.ActivateAsync(Requests.For("office-2016-professional-plus"), Answer);
+        var second = await overV6.ActivateAsync(Requests.For("office-2016-professional-plus"), Answer);
+
+        // Both endpoints feed the same window.
+        Assert.Equal(1, first.Response.CurrentCount);
+        Assert.Equal(2, second.Response.CurrentCount);
+    }
 }

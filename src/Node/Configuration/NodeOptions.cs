@@ -37,7 +37,7 @@ public sealed record NodeFlag(string Name, string ValueName, string Default, str
 public static class NodeFlags
 {
     public static readonly NodeFlag Listen = new("listen", "HOST:PORT", "0.0.0.0:1688",
-        "activation endpoint; repeat for more; IPv6 as [::]:1688, * for every address", Repeatable: true);
+        "activation endpoint; repeat for more; IPv6 as [::1]:1688; [::]:1688 and *:1688 take IPv4 and IPv6", Repeatable: true);
     public static readonly NodeFlag Admin = new("admin", "HOST:PORT", "127.0.0.1:8688", "admin HTTP endpoint");
     public static readonly NodeFlag Data = new("data", "DIR", "./data", "data directory (SQLite journal kms.db, node id)");
     public static readonly NodeFlag ActivationInterval = new("activation-interval", "DURATION", "120",

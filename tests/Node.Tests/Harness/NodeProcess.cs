@@ -18,7 +18,11 @@ public sealed partial class NodeProcess : IAsyncDisposable
         _process = process;
     }
 
-    public string ActivationEndpoint { get; private set; } = "";
+    /// <summary>The first activation endpoint as bound (HOST:PORT).</summary>
+    public string ActivationEndpoint => ActivationEndpoints[0];
+
+    /// <summary>Every activation endpoint as bound, in the order of the --listen flags.</summary>
+    public IReadOnlyList<string> ActivationEndpoints { get; private set; } = [];
     public string AdminEndpoint { get; private set; } = "";
     public int ActivationPort => int.Parse(ActivationEndpoint[(ActivationEndpoint.LastIndexOf(':') + 1)..]);
     public Uri AdminUri => new($"http://{AdminEndpoint}");
@@ -49,7 +53,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         try
         {
             var ready = await node._ready.Task.WaitAsync(StartTimeout);
-            node.ActivationEndpoint = ready.Groups["activation"].Value;
+            node.ActivationEndpoints = ready.Groups["activation"].Value.Split(',');
             node.AdminEndpoint = ready.Groups["admin"].Value;
         }
         catch
