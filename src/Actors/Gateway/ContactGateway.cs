@@ -58,6 +58,17 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         Receive<ContactsAccepted>(accepted =>
         {
             if (!_inFlight.Remove(accepted.BatchId, out var batch)) return; // already timed out
+            if (accepted.Counts.Length != batch.Submissions.Length)
+            {
+                // Cannot happen with a matching window; never guess which count belongs to whom.
+                foreach (var submission in batch.Submissions)
+                {
+                    submission.Failed(ErrorCode.InternalError,
+                        $"the window answered {accepted.Counts.Length} counts for {batch.Submissions.Length} contacts");
+                }
+                SendBatches();
+                return;
+            }
             for (var i = 0; i < batch.Submissions.Length; i++)
             {
                 batch.Submissions[i].Recorded(accepted.RecordedAt, accepted.Counts[i]);

@@ -136,6 +136,11 @@ public sealed class KmsSerializer(ExtendedActorSystem system) : SerializerWithSt
         {
             throw new SerializationException($"{manifest}: truncated", e);
         }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            // BinaryReader.ReadString on a corrupt length prefix: negative (IOException) or overlong (FormatException).
+            throw new SerializationException($"{manifest}: malformed string ({e.Message})", e);
+        }
     }
 
     private static ContactsRecorded ReadContactsRecorded(BinaryReader reader)
@@ -230,7 +235,14 @@ internal static class BinaryFormat
 
     public static ContactRequest ReadContactRequest(this BinaryReader reader) =>
         new(reader.ReadGuid(), reader.ReadGuid(), reader.ReadInt32(), reader.ReadString(), reader.ReadBoolean(),
-            (LicenseState)reader.ReadByte());
+            reader.ReadLicenseState());
+
+    private static LicenseState ReadLicenseState(this BinaryReader reader)
+    {
+        var state = reader.ReadByte();
+        return LicenseStates.IsDefined(state) ? (LicenseState)state
+            : throw new SerializationException($"licence state {state} is not defined");
+    }
 
     public static void Write(this BinaryWriter writer, in RecordedContact c)
     {

@@ -1,0 +1,210 @@
+using Akka.Actor;
+using Akka.TestKit;
+using KmsCluster.Actors.Domain;
+using KmsCluster.Actors.Gateway;
+using KmsCluster.Protocol.Wire;
+using static KmsCluster.Actors.Tests.TestContacts;
+using static KmsCluster.Actors.Windows.WindowProtocol;
+
+namespace KmsCluster.Actors.Tests;
+
+/// <summary>The gateway with a probe standing in for the window shard region.</summary>
+public sealed class ContactGatewayTests : Akka.TestKit.Xunit2.TestKit
+{
+    // Upper bound for waiting only.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+    // How long to watch for a message that must not come.
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(200);
+    // Long enough never to fire unless a test wants it to.
+    private static readonly TimeSpan NoTimeout = TimeSpan.FromMinutes(10);
+
+    private static readonly DateTimeOffset RecordedAt = Start + TimeSpan.FromMinutes(1);
+
+    private readonly Guid _application = Guid.NewGuid();
+    private readonly TestProbe _region;
+
+    public ContactGatewayTests()
+    {
+        _region = CreateTestProbe();
+    }
+
+    private IActorRef StartGateway(GatewaySettings settings) =>
+        Sys.ActorOf(ContactGateway.Props(_application, _region.Ref, settings));
+
+    private Submission Submit(IActorRef gateway, int machine)
+    {
+        var submission = new Submission(_application, Client(machine));
+        gateway.Tell(submission);
+        return submission;
+    }
+
+    private async Task<RecordContacts> ExpectBatch(params Submission[] submissions)
+    {
+        var batch = await _region.ExpectMsgAsync<RecordContacts>(Patience);
+        Assert.Equal(_application, batch.ApplicationId);
+        Assert.Equal(submissions.Select(s => s.Contact), batch.Contacts);
+        return batch;
+    }
+
+    [Fact]
+    public async Task A_single_submission_is_sent_at_once_and_gets_its_count()
+    {
+        var gateway = StartGateway(new GatewaySettings(ReplyTimeout: NoTimeout));
+
+        var submission = Submit(gateway, 1);
+        var batch = await ExpectBatch(submission);
+        _region.Send(gateway, new ContactsAccepted(batch.BatchId, RecordedAt, [1]));
+
+        Assert.Equal(new Outcome.Recorded(RecordedAt, 1), await submission.Result.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task An_answer_with_the_wrong_number_of_counts_fails_every_contact_instead_of_guessing()
+    {
+        var gateway = StartGateway(new GatewaySettings(ReplyTimeout: NoTimeout));
+
+        var submission = Submit(gateway, 1);
+        var batch = await ExpectBatch(submission);
+        _region.Send(gateway, new ContactsAccepted(batch.BatchId, RecordedAt, [1, 2]));
+
+        var outcome = Assert.IsType<Outcome.Failed>(await submission.Result.WaitAsync(Patience));
+        Assert.Equal(ErrorCode.InternalError, outcome.Code);
+    }
+
+    [Fact]
+    public async Task While_the_window_is_busy_submissions_gather_into_batches_of_at_most_the_maximum_size()
+    {
+        var gateway = StartGateway(new GatewaySettings(MaxBatchSize: 3, MaxBatchesInFlight: 2, ReplyTimeout: NoTimeout));
+
+        var first = Submit(gateway, 1);
+        var second = Submit(gateway, 2);
+        var batch1 = await ExpectBatch(first);
+        var batch2 = await ExpectBatch(second);
+        var waiting = Enumerable.Range(3, 5).Select(machine => Submit(gateway, machine)).ToArray();
+        await _region.ExpectNoMsgAsync(Quiet);
+
+        // One answer frees one slot: the next three go together, the other two keep waiting.
+        _region.Send(gateway, new ContactsAccepted(batch1.BatchId, RecordedAt, [7]));
+        var batch3 = await ExpectBatch(waiting[..3]);
+        await _region.ExpectNoMsgAsync(Quiet);
+
+        _region.Send(gateway, new ContactsAccepted(batch2.BatchId, RecordedAt, [8]));
+        var batch4 = await ExpectBatch(waiting[3..]);
+
+        // Counts go back to the submissions in the order the batch carried them.
+        _region.Send(gateway, new ContactsAccepted(batch4.BatchId, RecordedAt, [12, 11]));
+        _region.Send(gateway, new ContactsAccepted(batch3.BatchId, RecordedAt, [10, 9, 10]));
+        int[] expected = [7, 8, 10, 9, 10, 12, 11];
+        Submission[] all = [first, second, .. waiting];
+        for (var i = 0; i < all.Length; i++)
+        {
+            Assert.Equal(new Outcome.Recorded(RecordedAt, expected[i]), await all[i].Result.WaitAsync(Patience));
+        }
+        Assert.Equal(4, new[] { batch1, batch2, batch3, batch4 }.Select(b => b.BatchId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_rejected_batch_fails_its_submissions_as_window_unavailable_and_frees_the_slot()
+    {
+        var gateway = StartGateway(new GatewaySettings(MaxBatchesInFlight: 1, ReplyTimeout: NoTimeout));
+        var first = Submit(gateway, 1);
+        var second = Submit(gateway, 2);
+        var batch = await ExpectBatch(first);
+        await _region.ExpectNoMsgAsync(Quiet);
+
+        _region.Send(gateway, new ContactsRejected(batch.BatchId, "journal down"));
+
+        var outcome = Assert.IsType<Outcome.Failed>(await first.Result.WaitAsync(Patience));
+        Assert.Equal(ErrorCode.WindowUnavailable, outcome.Code);
+        Assert.Contains("journal down", outcome.Message);
+        await ExpectBatch(second);
+        Assert.False(second.Result.IsCompleted);
+    }
+
+    [Fact]
+    public async Task An_unanswered_batch_times_out_as_window_unavailable_and_a_late_answer_is_ignored()
+    {
+        var gateway = StartGateway(new GatewaySettings(MaxBatchesInFlight: 1,
+            ReplyTimeout: TimeSpan.FromMilliseconds(300)));
+        var first = Submit(gateway, 1);
+        var batch1 = await ExpectBatch(first);
+        var second = Submit(gateway, 2);
+
+        var outcome = Assert.IsType<Outcome.Failed>(await first.Result.WaitAsync(Patience));
+        Assert.Equal(ErrorCode.WindowUnavailable, outcome.Code);
+        // The slot is free again: the waiting submission goes out.
+        var batch2 = await ExpectBatch(second);
+
+        _region.Send(gateway, new ContactsAccepted(batch1.BatchId, RecordedAt, [1]));
+        _region.Send(gateway, new ContactsAccepted(batch2.BatchId, RecordedAt, [2]));
+
+        // Once the second answer is through, the late first one was handled before it.
+        Assert.Equal(new Outcome.Recorded(RecordedAt, 2), await second.Result.WaitAsync(Patience));
+        Assert.Equal(1, first.Calls);
+        Assert.IsType<Outcome.Failed>(await first.Result);
+    }
+
+    [Fact]
+    public async Task Beyond_the_queue_limit_submissions_are_refused_as_server_busy()
+    {
+        var gateway = StartGateway(new GatewaySettings(MaxBatchesInFlight: 1, MaxQueuedContacts: 2, ReplyTimeout: NoTimeout));
+        var inFlight = Submit(gateway, 1);
+        var batch = await ExpectBatch(inFlight);
+        var queued = new[] { Submit(gateway, 2), Submit(gateway, 3) };
+
+        var refused = Submit(gateway, 4);
+
+        var outcome = Assert.IsType<Outcome.Failed>(await refused.Result.WaitAsync(Patience));
+        Assert.Equal(ErrorCode.ServerBusy, outcome.Code);
+        Assert.All(queued, s => Assert.False(s.Result.IsCompleted));
+
+        // Answering drains the queue; the refused contact is not among the sent ones.
+        _region.Send(gateway, new ContactsAccepted(batch.BatchId, RecordedAt, [1]));
+        await ExpectBatch(queued);
+    }
+
+    [Fact]
+    public async Task Stopping_the_gateway_fails_what_is_in_flight_and_what_waits()
+    {
+        var gateway = StartGateway(new GatewaySettings(MaxBatchesInFlight: 1, ReplyTimeout: NoTimeout));
+        var inFlight = Submit(gateway, 1);
+        await ExpectBatch(inFlight);
+        var waiting = Submit(gateway, 2);
+
+        await gateway.GracefulStop(Patience);
+
+        foreach (var submission in new[] { inFlight, waiting })
+        {
+            var outcome = Assert.IsType<Outcome.Failed>(await submission.Result.WaitAsync(Patience));
+            Assert.Equal(ErrorCode.WindowUnavailable, outcome.Code);
+        }
+    }
+
+    internal abstract record Outcome
+    {
+        public sealed record Recorded(DateTimeOffset At, int Count) : Outcome;
+
+        public sealed record Failed(ErrorCode Code, string Message) : Outcome;
+    }
+
+    /// <summary>Captures the gateway's single call; counts calls so a second one shows up.</summary>
+    private sealed class Submission(Guid applicationId, ContactRequest contact) : ContactSubmission(applicationId, contact)
+    {
+        private readonly TaskCompletionSource<Outcome> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _calls;
+
+        public Task<Outcome> Result => _result.Task;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public override void Recorded(DateTimeOffset recordedAt, int count) => Complete(new Outcome.Recorded(recordedAt, count));
+
+        public override void Failed(ErrorCode code, string message) => Complete(new Outcome.Failed(code, message));
+
+        private void Complete(Outcome outcome)
+        {
+            Interlocked.Increment(ref _calls);
+            _result.TrySetResult(outcome);
+        }
+    }
+}
