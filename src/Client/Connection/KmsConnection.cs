@@ -75,7 +75,7 @@ public sealed class KmsConnection : IAsyncDisposable
     public async Task<ActivationResult> ActivateAsync(ActivationRequest request, TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
-        var requestId = unchecked((uint)Interlocked.Increment(ref _nextRequestId));
+        var requestId = NextRequestId();
         var answer = new TaskCompletionSource<ActivationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[requestId] = answer;
         if (_failure is not null || !_outgoing.Writer.TryWrite(new Outgoing(requestId, request)))
@@ -96,6 +96,16 @@ public sealed class KmsConnection : IAsyncDisposable
         {
             _pending.TryRemove(requestId, out _);
             throw;
+        }
+    }
+
+    /// <summary>Ids count up from 1 and skip 0 when they wrap: the host uses 0 for errors about the stream.</summary>
+    private uint NextRequestId()
+    {
+        while (true)
+        {
+            var id = unchecked((uint)Interlocked.Increment(ref _nextRequestId));
+            if (id != 0) return id;
         }
     }
 

@@ -72,8 +72,19 @@ public sealed class ProductCatalog
 
     public static ProductCatalog Load(string path)
     {
-        using var stream = File.OpenRead(path);
-        return Load(stream, path);
+        FileStream stream;
+        try
+        {
+            stream = File.OpenRead(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CatalogException($"{path}: cannot read the catalogue: {e.Message}");
+        }
+        using (stream)
+        {
+            return Load(stream, path);
+        }
     }
 
     /// <summary>Parses and checks a catalogue; <see cref="CatalogException"/> names the first problem found.</summary>

@@ -107,6 +107,11 @@ internal static class Names
         {
             throw new ArgumentException($"{field} is {count} UTF-8 bytes; the protocol allows {max}", field);
         }
+        // The reader refuses such names; refuse them before they reach the wire.
+        if (value.AsSpan().ContainsAnyInRange('\u0000', '\u001F') || value.AsSpan().ContainsAnyInRange('\u007F', '\u009F'))
+        {
+            throw new ArgumentException($"{field} holds a control character, which the protocol does not allow", field);
+        }
         return count;
     }
 }

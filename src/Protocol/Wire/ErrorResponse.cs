@@ -34,7 +34,12 @@ public readonly record struct ErrorResponse(ErrorCode Code, uint RetryAfterMilli
             problem = "error body truncated";
             return false;
         }
-        if (length > ProtocolConstants.MaxErrorMessageBytes || reader.Remaining != length)
+        if (length > ProtocolConstants.MaxErrorMessageBytes)
+        {
+            problem = $"error message length {length} exceeds the {ProtocolConstants.MaxErrorMessageBytes}-byte limit";
+            return false;
+        }
+        if (reader.Remaining != length)
         {
             problem = $"error message length {length} does not match the {reader.Remaining} bytes left in the body";
             return false;
