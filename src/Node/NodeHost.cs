@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
+using Akka.Hosting.Logging;
 using Akka.Persistence.Sql;
 using Akka.Remote.Hosting;
 using KmsCluster.Actors.Gateway;
@@ -11,6 +12,7 @@ using KmsCluster.Actors.Windows;
 using KmsCluster.Node.Activation;
 using KmsCluster.Node.Admin;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Logging;
 using KmsCluster.Node.Persistence;
 using KmsCluster.Protocol.Catalog;
 using Microsoft.AspNetCore.Connections;
@@ -78,13 +80,14 @@ public static partial class NodeHost
             catalog.Applications.Select(a => a.Id),
             new GatewaySettings(ReplyTimeout: options.WindowTimeout))));
 
-        builder.Services.AddAkka("kms", akka =>
+        builder.Services.AddAkka("kms", (akka, services) =>
         {
+            akka.AddSetup(new LoggerFactorySetup(services.GetRequiredService<ILoggerFactory>()));
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = AkkaLogLevel(options.LogLevel);
                 loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
+                loggers.AddLogger<AkkaLogBridge>();
             });
             akka.AddHocon(store.PersistenceConfig(), HoconAddMode.Prepend);
             akka.AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
