@@ -1,0 +1,1 @@
+namespace KmsCluster.Client.Tests;
