@@ -1,6 +1,5 @@
 using System.Net;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Hosting.Logging;
@@ -11,6 +10,7 @@ using KmsCluster.Actors.Hosting;
 using KmsCluster.Actors.Windows;
 using KmsCluster.Node.Activation;
 using KmsCluster.Node.Admin;
+using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Logging;
 using KmsCluster.Node.Persistence;
@@ -25,18 +25,26 @@ public static partial class NodeHost
 {
     public static async Task<int> RunAsync(NodeOptions options)
     {
-        SqliteStore store;
+        using var bootLogs = LoggerFactory.Create(logging => ConfigureLogging(logging, options));
+        var bootLog = bootLogs.CreateLogger("KmsCluster.Node");
+        FileStream dataLock;
+        JournalStore store;
+        HostIdentity host;
         try
         {
-            store = SqliteStore.Open(options.DataDirectory);
+            dataLock = DataDirectoryLock.Acquire(options.DataDirectory);
+            host = HostIdentity.LoadOrCreate(options.DataDirectory, options.HostName);
+            store = options.Database is { } database
+                ? await PostgresStore.OpenAsync(database, TimeSpan.FromSeconds(60), message => LogWaiting(bootLog, message),
+                    CancellationToken.None)
+                : SqliteStore.Open(options.DataDirectory, host.Id);
         }
         catch (NodeOptionsException e)
         {
             await Console.Error.WriteLineAsync($"kms-node: {e.Message}");
             return 2;
         }
-        using var storeLease = store;
-        var host = HostIdentity.LoadOrCreate(options.DataDirectory, options.HostName);
+        using var dataLease = dataLock;
         var catalog = ProductCatalog.Default;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -69,6 +77,8 @@ public static partial class NodeHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(host);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton<ClusterMembership>();
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton<NodeStats>();
         builder.Services.AddSingleton(TimeProvider.System);
@@ -80,7 +90,7 @@ public static partial class NodeHost
             catalog.Applications.Select(a => a.Id),
             new GatewaySettings(ReplyTimeout: options.WindowTimeout))));
 
-        builder.Services.AddAkka("kms", (akka, services) =>
+        builder.Services.AddAkka(store.ClusterName, (akka, services) =>
         {
             akka.AddSetup(new LoggerFactorySetup(services.GetRequiredService<ILoggerFactory>()));
             akka.ConfigureLoggers(loggers =>
@@ -90,19 +100,29 @@ public static partial class NodeHost
                 loggers.AddLogger<AkkaLogBridge>();
             });
             akka.AddHocon(store.PersistenceConfig(), HoconAddMode.Prepend);
+            akka.AddHocon(ClusterConfig.Create(options.SplitBrain), HoconAddMode.Prepend);
             akka.AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
-            // The host decides the shutdown order (Kestrel drains first, then Akka leaves the cluster):
-            // Akka must not start its own shutdown from the process-exit hook on SIGTERM.
-            akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
-            // A single node is its own cluster: it joins itself once the actor system is up.
-            akka.WithRemoting(new RemoteOptions { HostName = "127.0.0.1", PublicHostName = "127.0.0.1", Port = 0 });
-            akka.WithClustering(new ClusterOptions { MinimumNumberOfMembers = 1 });
-            akka.AddActivationWindows(WindowSettings.Default, TimeProvider.System);
-            akka.AddStartup((system, _) =>
+            akka.WithRemoting(new RemoteOptions
             {
-                var cluster = Cluster.Get(system);
-                cluster.Join(cluster.SelfAddress);
+                HostName = options.ClusterHost,
+                PublicHostName = options.ClusterHost,
+                Port = options.ClusterPort,
             });
+            akka.WithClustering(new ClusterOptions
+            {
+                SeedNodes = options.Seeds.Select(seed => $"akka.tcp://{store.ClusterName}@{seed}").ToArray(),
+                Roles = ["kms"],
+            });
+            akka.AddActivationWindows(WindowSettings.Default, TimeProvider.System);
+            if (options.Seeds.Count == 0)
+            {
+                // Without seeds a node is a cluster of its own: it joins itself.
+                akka.AddStartup((system, _) =>
+                {
+                    var cluster = Akka.Cluster.Cluster.Get(system);
+                    cluster.Join(cluster.SelfAddress);
+                });
+            }
         });
 
         var app = builder.Build();
@@ -126,11 +146,13 @@ public static partial class NodeHost
             return 1;
         }
 
+        app.Services.GetRequiredService<ClusterMembership>().Start();
         _ = app.Services.GetRequiredService<Lazy<ContactGateways>>().Value;
+        var system = app.Services.GetRequiredService<ActorSystem>();
         LogReady(log, host.Name, host.Id,
             string.Join(",", activationEndpoints.Select(Describe)),
             string.Join(",", adminEndpoints.Select(Describe)),
-            store.DatabasePath);
+            store.Location, Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(), store.Kind);
         await app.WaitForShutdownAsync();
         LogStopped(log, host.Name);
         return 0;
@@ -196,8 +218,12 @@ public static partial class NodeHost
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "KmsCluster node {HostName} ({HostId}) ready: activation={Activation} admin={Admin} data={Database}")]
-    private static partial void LogReady(ILogger log, string hostName, Guid hostId, string activation, string admin, string database);
+        Message = "KmsCluster node {HostName} ({HostId}) ready: activation={Activation} admin={Admin} data={Journal} cluster={ClusterAddress} journal={JournalKind}")]
+    private static partial void LogReady(ILogger log, string hostName, Guid hostId, string activation, string admin,
+        string journal, string clusterAddress, string journalKind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
+    private static partial void LogWaiting(ILogger log, string message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "KmsCluster node {HostName} stopped")]
     private static partial void LogStopped(ILogger log, string hostName);

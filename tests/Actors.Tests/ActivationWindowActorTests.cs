@@ -201,6 +201,43 @@ public sealed class ActivationWindowActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>Holds every write until released, then lets it through (or fails it) and records what was written.</summary>
+    [Fact]
+    public async Task A_hand_off_finishes_the_write_in_flight_rejects_what_waits_and_stops()
+    {
+        var journal = new HeldJournal();
+        await _journal.OnWrite.SetInterceptorAsync(journal);
+        var window = StartWindow();
+        Watch(window);
+
+        window.Tell(Batch(1, Server(1)), TestActor);
+        window.Tell(Batch(2, Server(2)), TestActor);
+        window.Tell(WindowProtocol.StopWindow.Instance, TestActor);
+        await ExpectNoMsgAsync(HeldFor);
+        journal.Release();
+
+        // The batch being written is answered: it is durable. The one that waited is sent back to retry at
+        // the window's new home, and the window stops without writing it.
+        Assert.Equal(1, (await ExpectMsgAsync<ContactsAccepted>(Patience)).BatchId);
+        var rejected = await ExpectMsgAsync<ContactsRejected>(Patience);
+        Assert.Equal(2, rejected.BatchId);
+        Assert.Contains("moving", rejected.Reason);
+        await ExpectTerminatedAsync(window, Patience);
+        Assert.Single(journal.Written);
+    }
+
+    [Fact]
+    public async Task A_hand_off_of_an_idle_window_stops_it_at_once()
+    {
+        var window = StartWindow();
+        Watch(window);
+        window.Tell(Batch(1, Server(1)), TestActor);
+        await ExpectMsgAsync<ContactsAccepted>(Patience);
+
+        window.Tell(WindowProtocol.StopWindow.Instance, TestActor);
+
+        await ExpectTerminatedAsync(window, Patience);
+    }
+
     private sealed class HeldJournal(bool fail = false) : IJournalInterceptor
     {
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -31,6 +31,8 @@ public static class ActivationWindowsHosting
                 // Windows are few and always busy: keep them in memory until their node leaves.
                 PassivateIdleEntityAfter = TimeSpan.Zero,
                 ShouldPassivateIdleEntities = false,
+                // Finish the write in flight before a window moves (default would be PoisonPill).
+                HandOffStopMessage = WindowProtocol.StopWindow.Instance,
             });
         return builder;
     }

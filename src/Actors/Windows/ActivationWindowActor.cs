@@ -33,6 +33,7 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
     private List<Waiting> _writing = [];
     private readonly List<(IActorRef ReplyTo, GetWindow Query)> _queriesAfterWrite = [];
     private long _lastSnapshotSequenceNr;
+    private bool _stopping;
 
     public ActivationWindowActor(string entityId, WindowSettings settings, TimeProvider time)
     {
@@ -53,10 +54,23 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
 
         Command<RecordContacts>(batch =>
         {
+            if (_stopping)
+            {
+                Sender.Tell(new ContactsRejected(batch.BatchId, MovingReason));
+                return;
+            }
             _waiting.Add(new Waiting(batch, Sender));
             if (_writing.Count == 0)
             {
                 WriteWaiting();
+            }
+        });
+        Command<StopWindow>(_ =>
+        {
+            _stopping = true;
+            if (_writing.Count == 0)
+            {
+                StopNow();
             }
         });
         Command<GetWindow>(query =>
@@ -123,7 +137,11 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
                 _lastSnapshotSequenceNr = LastSequenceNr;
                 SaveSnapshot(_window.ToSnapshot());
             }
-            if (_waiting.Count > 0)
+            if (_stopping)
+            {
+                StopNow();
+            }
+            else if (_waiting.Count > 0)
             {
                 WriteWaiting();
             }
@@ -158,6 +176,15 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
     {
         _log.Warning(reason, "Window {0}: recovery failed; the next request retries", _applicationId);
         base.OnRecoveryFailure(reason, message);
+    }
+
+    private const string MovingReason = "the window is moving to another node; retry";
+
+    /// <summary>Hand-off: nothing is in flight, so nothing owed is lost by stopping now.</summary>
+    private void StopNow()
+    {
+        RejectAll(MovingReason);
+        Context.Stop(Self);
     }
 
     private void RejectAll(string reason)

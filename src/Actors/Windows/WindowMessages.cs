@@ -24,6 +24,18 @@ public static class WindowProtocol
     /// <summary>The batch was not journaled (database down, write rejected); nothing of it may be acknowledged.</summary>
     public sealed record ContactsRejected(long BatchId, string Reason) : IKmsMessage;
 
+    /// <summary>Sharding's hand-off stop message: the window finishes the write in flight, answers it, rejects
+    /// what is still waiting (the client retries and reaches the window at its new home) and stops.
+    /// Local only: the shard sends it to its own entity.</summary>
+    public sealed class StopWindow
+    {
+        public static readonly StopWindow Instance = new();
+
+        private StopWindow()
+        {
+        }
+    }
+
     /// <summary>Asks for a read-out of the window; answered with <see cref="WindowView"/>.</summary>
     public sealed record GetWindow(Guid ApplicationId) : IWithApplicationId;
 

@@ -1,5 +1,6 @@
 using KmsCluster.Actors.Domain;
 using KmsCluster.Actors.Gateway;
+using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Wire;
@@ -23,6 +24,7 @@ public interface IResponseSink
 public sealed partial class ActivationService(
     ProductCatalog catalog,
     Lazy<ContactGateways> gateways,
+    ClusterMembership membership,
     NodeOptions options,
     HostIdentity host,
     NodeStats stats,
@@ -43,6 +45,11 @@ public sealed partial class ActivationService(
         {
             return Refused(ErrorCode.MalformedRequest,
                 $"product {product.Slug} belongs to application {product.Application.Slug} ({product.Application.Id}), not {request.ApplicationId}");
+        }
+        if (!membership.IsServing)
+        {
+            return Refused(ErrorCode.WindowUnavailable,
+                "this node is not an active member of its cluster (starting, leaving or downed); try another host");
         }
         var now = time.GetUtcNow();
         if (ActivationPolicy.ClockSkew(request.ClientTime, now) is { } skew)

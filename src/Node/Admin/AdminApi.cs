@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
+using KmsCluster.Node.Clustering;
+using KmsCluster.Node.Persistence;
 using Akka.Hosting;
 using KmsCluster.Actors.Hosting;
 using KmsCluster.Node.Activation;
@@ -9,16 +11,17 @@ using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Node.Admin;
 
-/// <summary>The admin HTTP API (loopback by default): health, windows, stats. JSON shapes are in README.md.</summary>
+/// <summary>The admin HTTP API (loopback by default): health, windows, cluster, stats. JSON shapes are in README.md.</summary>
 public static class AdminApi
 {
     public static void MapAdminApi(this WebApplication app)
     {
-        app.MapGet("/healthz", (ActorSystem system, HostIdentity host, IHostApplicationLifetime lifetime) =>
+        app.MapGet("/healthz", (ActorSystem system, HostIdentity host, IHostApplicationLifetime lifetime,
+            ClusterMembership membership) =>
         {
-            var member = Cluster.Get(system).SelfMember;
+            var member = Akka.Cluster.Cluster.Get(system).SelfMember;
             var status = lifetime.ApplicationStopping.IsCancellationRequested ? "stopping"
-                : member.Status == MemberStatus.Up ? "ok"
+                : membership.IsServing ? "ok"
                 : "starting";
             var body = new HealthJson(status, host.Name, host.Id, member.Status.ToString());
             return Results.Json(body, statusCode: status == "ok" ? 200 : 503);
@@ -57,6 +60,36 @@ public static class AdminApi
             }
         });
 
+        app.MapGet("/api/v1/cluster", async (ActorSystem system, ActorRegistry registry, ProductCatalog catalog,
+            NodeOptions options, JournalStore store) =>
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            var state = cluster.State;
+            var oldest = state.Members.Where(m => m.Status == MemberStatus.Up)
+                .Aggregate((Member?)null, (found, m) => found is null || m.IsOlderThan(found) ? m : found);
+            var members = state.Members.Select(m => new MemberJson(m.Address.ToString(), m.Status.ToString(),
+                m.Roles.Order().ToArray(), !state.Unreachable.Contains(m), m == oldest, m.Address == cluster.SelfAddress))
+                .ToArray();
+            // Who owns a window is where it answers from; ask each with a short timeout.
+            var region = registry.Get<ActivationWindowRegion>();
+            var timeout = TimeSpan.FromMilliseconds(Math.Min(options.WindowTimeout.TotalMilliseconds, 3000));
+            var windows = await Task.WhenAll(catalog.Applications.Select(async application =>
+            {
+                try
+                {
+                    var view = await region.Ask<WindowView>(new GetWindow(application.Id), timeout);
+                    return new WindowOwnerJson(application.Slug, view.Owner);
+                }
+                catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
+                {
+                    return new WindowOwnerJson(application.Slug, null);
+                }
+            }));
+            return Results.Json(new ClusterJson(cluster.SelfAddress.ToString(), cluster.SelfMember.Status.ToString(),
+                state.Leader?.ToString(), oldest?.Address.ToString(), store.Kind, ClusterConfig.Name(options.SplitBrain),
+                members, windows));
+        });
+
         app.MapGet("/api/v1/stats", (NodeStats stats, HostIdentity host) => Results.Json(new StatsJson(
             host.Name, host.Id, stats.StartedAt, stats.Total, stats.FailedCount, stats.Activated, stats.NotActivated,
             stats.ByLicenseState(), stats.ByError())));
@@ -69,6 +102,20 @@ public static class AdminApi
     private static IResult Unavailable(Exception e) =>
         Results.Json(new ErrorJson($"window unavailable, retry later: {e.Message}"), statusCode: 503);
 }
+
+public sealed record ClusterJson(
+    string Self,
+    string SelfStatus,
+    string? Leader,
+    string? Oldest,
+    string Journal,
+    string SplitBrain,
+    IReadOnlyList<MemberJson> Members,
+    IReadOnlyList<WindowOwnerJson> Windows);
+
+public sealed record MemberJson(string Address, string Status, IReadOnlyList<string> Roles, bool Reachable, bool Oldest, bool Self);
+
+public sealed record WindowOwnerJson(string Application, string? Owner);
 
 public sealed record HealthJson(string Status, string Node, Guid HostId, string Member);
 

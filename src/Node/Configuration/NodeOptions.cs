@@ -18,7 +18,35 @@ public sealed record NodeOptions
     public required TimeSpan WindowTimeout { get; init; }
     public required LogLevel LogLevel { get; init; }
 
-    public string DatabasePath => Path.Combine(DataDirectory, "kms.db");
+    /// <summary>Address other nodes reach this one at (Akka.NET remoting); also where it binds.</summary>
+    public required string ClusterHost { get; init; }
+
+    /// <summary>Remoting port; 0 picks a free one (fine for nodes that are not seeds).</summary>
+    public required int ClusterPort { get; init; }
+
+    /// <summary>Seed nodes to join; empty: the node forms a cluster of its own.</summary>
+    public required IReadOnlyList<SeedNode> Seeds { get; init; }
+
+    /// <summary>PostgreSQL connection string of the shared journal; null: the node's own SQLite file.</summary>
+    public required string? Database { get; init; }
+
+    public required SplitBrainStrategy SplitBrain { get; init; }
+}
+
+/// <summary>HOST:PORT of a seed node's cluster (remoting) endpoint.</summary>
+public sealed record SeedNode(string Host, int Port)
+{
+    public override string ToString() => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}
+
+/// <summary>Which side of a partition keeps running (Akka.NET's split brain resolver).</summary>
+public enum SplitBrainStrategy
+{
+    /// <summary>The side with more nodes; for three nodes or more.</summary>
+    KeepMajority,
+
+    /// <summary>The side with the oldest node, unless that node is alone (down-if-alone); for two nodes.</summary>
+    KeepOldest,
 }
 
 /// <summary>One flag of kms-node; its appsettings key and environment variable follow from its name.</summary>
@@ -53,11 +81,21 @@ public static class NodeFlags
         "answer a retryable error when a window has not confirmed a contact within this time");
     public static readonly NodeFlag LogLevel = new("log-level", "LEVEL", "Information",
         "Trace, Debug (one line per activation), Information, Warning, Error");
+    public static readonly NodeFlag ClusterHost = new("cluster-host", "HOST", "127.0.0.1",
+        "address other nodes reach this node at (cluster traffic); the node binds it");
+    public static readonly NodeFlag ClusterPort = new("cluster-port", "PORT", "0",
+        "cluster (remoting) port; seed nodes need a fixed one");
+    public static readonly NodeFlag Seed = new("seed", "HOST:PORT", "",
+        "a seed node's cluster endpoint; repeat for each seed; needs --db", Repeatable: true);
+    public static readonly NodeFlag Db = new("db", "CONNECTION", "",
+        "PostgreSQL connection string of the journal all nodes share (Host=..;Database=..;Username=..;Password=..); without it the node keeps its own SQLite file and stays alone");
+    public static readonly NodeFlag SplitBrain = new("split-brain", "STRATEGY", "auto",
+        "keep-majority (3+ nodes), keep-oldest (2 nodes; the oldest node is downed if it is alone), auto: keep-oldest with at most 2 seeds, else keep-majority");
 
     public static readonly IReadOnlyList<NodeFlag> All =
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
-        WindowTimeout, LogLevel,
+        WindowTimeout, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain,
     ];
 }
 
@@ -113,6 +151,7 @@ public static class NodeOptionsReader
         {
             throw new NodeOptionsException($"{NodeFlags.LogLevel.Flag}: \"{One(NodeFlags.LogLevel)}\" is not one of Trace, Debug, Information, Warning, Error, Critical, None");
         }
+        var (clusterHost, clusterPort, seeds, database, splitBrain) = ReadCluster(All, One);
         var endpoints = listen.Append(admin).ToArray();
         var clash = endpoints.Where(e => e.Port != 0).GroupBy(e => e).FirstOrDefault(g => g.Count() > 1);
         if (clash is not null)
@@ -132,7 +171,74 @@ public static class NodeOptionsReader
             MaxRequestsPerConnection = maxRequests,
             WindowTimeout = windowTimeout,
             LogLevel = logLevel,
+            ClusterHost = clusterHost,
+            ClusterPort = clusterPort,
+            Seeds = seeds,
+            Database = database,
+            SplitBrain = splitBrain,
         };
+    }
+
+    private static (string Host, int Port, IReadOnlyList<SeedNode> Seeds, string? Database, SplitBrainStrategy SplitBrain)
+        ReadCluster(Func<NodeFlag, IReadOnlyList<string>> all, Func<NodeFlag, string> one)
+    {
+        var host = one(NodeFlags.ClusterHost).Trim();
+        if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || c is '/' or '@'))
+        {
+            throw new NodeOptionsException($"{NodeFlags.ClusterHost.Flag}: \"{host}\" is not a host name or address");
+        }
+        var portText = one(NodeFlags.ClusterPort).Trim();
+        if (!int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) ||
+            port > 65535)
+        {
+            throw new NodeOptionsException($"{NodeFlags.ClusterPort.Flag}: \"{portText}\" is not a port from 0 to 65535");
+        }
+        var seeds = all(NodeFlags.Seed).Where(s => s.Trim().Length > 0).Select(ParseSeed).ToArray();
+
+        var databaseText = one(NodeFlags.Db).Trim();
+        string? database = null;
+        if (databaseText.Length > 0)
+        {
+            database = PostgresConnection.Validate(databaseText, NodeFlags.Db.Flag);
+        }
+        if (seeds.Length > 0 && database is null)
+        {
+            throw new NodeOptionsException(
+                $"{NodeFlags.Seed.Flag}: joining a cluster needs {NodeFlags.Db.Flag}: the nodes of a cluster share one PostgreSQL journal, and a node's SQLite file must never have a second writer");
+        }
+
+        var splitBrain = one(NodeFlags.SplitBrain).Trim().ToLowerInvariant() switch
+        {
+            "keep-majority" => SplitBrainStrategy.KeepMajority,
+            "keep-oldest" => SplitBrainStrategy.KeepOldest,
+            "auto" or "" => seeds.Length <= 2 ? SplitBrainStrategy.KeepOldest : SplitBrainStrategy.KeepMajority,
+            var other => throw new NodeOptionsException(
+                $"{NodeFlags.SplitBrain.Flag}: \"{other}\" is not one of keep-majority, keep-oldest, auto"),
+        };
+        return (host, port, seeds, database, splitBrain);
+    }
+
+    private static SeedNode ParseSeed(string text)
+    {
+        var trimmed = text.Trim();
+        var colon = trimmed.LastIndexOf(':');
+        var host = colon > 0 ? trimmed[..colon] : "";
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+        }
+        else if (host.Contains(':'))
+        {
+            host = ""; // an IPv6 address without brackets
+        }
+        if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || c is '/' or '@' or '[' or ']') ||
+            !int.TryParse(trimmed[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) ||
+            port is < 1 or > 65535)
+        {
+            throw new NodeOptionsException(
+                $"{NodeFlags.Seed.Flag}: \"{text}\" is not HOST:PORT with a fixed port (examples: 10.0.0.5:4053, kms-a.corp.example:4053, [fd00::5]:4053)");
+        }
+        return new SeedNode(host, port);
     }
 }
 

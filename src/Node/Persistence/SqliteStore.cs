@@ -4,18 +4,16 @@ using Microsoft.Data.Sqlite;
 namespace KmsCluster.Node.Persistence;
 
 /// <summary>
-/// The embedded default store: one SQLite file in the data directory, written by this node alone.
-/// A lock file keeps a second node off the same directory; WAL mode lets the admin API read while the
-/// journal writes; synchronous=FULL (SQLite's default) makes every commit durable before it returns.
+/// The embedded default store: one SQLite file in the data directory, written by this node alone (the
+/// directory lock keeps a second node off it). WAL mode lets the admin API read while the journal writes;
+/// synchronous=FULL (SQLite's default) makes every commit durable before it returns.
 /// </summary>
-public sealed class SqliteStore : IDisposable
+public sealed class SqliteStore : JournalStore
 {
-    private readonly FileStream _lock;
-
-    private SqliteStore(string databasePath, FileStream lockFile)
+    private SqliteStore(string databasePath, Guid nodeId)
     {
         DatabasePath = databasePath;
-        _lock = lockFile;
+        ClusterName = "kms-sqlite-" + nodeId.ToString("N")[..12];
         ConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
@@ -27,30 +25,20 @@ public sealed class SqliteStore : IDisposable
 
     public string DatabasePath { get; }
 
+    public override string Kind => "sqlite";
+
+    public override string Location => DatabasePath;
+
+    /// <summary>Unique to this node: an SQLite node never shares its windows.</summary>
+    public override string ClusterName { get; }
+
     public string ConnectionString { get; }
 
-    /// <summary>Takes the data directory for this process and prepares the database file.</summary>
-    /// <exception cref="Configuration.NodeOptionsException">the directory is unusable or taken.</exception>
-    public static SqliteStore Open(string dataDirectory)
+    /// <summary>Prepares the database file in a data directory this process holds (see <see cref="DataDirectoryLock"/>).</summary>
+    /// <exception cref="Configuration.NodeOptionsException">the file cannot be opened.</exception>
+    public static SqliteStore Open(string dataDirectory, Guid nodeId)
     {
-        FileStream lockFile;
-        try
-        {
-            Directory.CreateDirectory(dataDirectory);
-            lockFile = new FileStream(Path.Combine(dataDirectory, "kms.lock"), FileMode.OpenOrCreate,
-                FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e)
-        {
-            throw new Configuration.NodeOptionsException(
-                $"--data: {dataDirectory} is in use by another kms-node or not writable ({e.Message.TrimEnd('.')}); one SQLite file must have one writer");
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new Configuration.NodeOptionsException($"--data: {dataDirectory} is not writable ({e.Message.TrimEnd('.')})");
-        }
-
-        var store = new SqliteStore(Path.Combine(dataDirectory, "kms.db"), lockFile);
+        var store = new SqliteStore(Path.Combine(dataDirectory, "kms.db"), nodeId);
         try
         {
             using var connection = new SqliteConnection(store.ConnectionString);
@@ -61,7 +49,6 @@ public sealed class SqliteStore : IDisposable
         }
         catch (SqliteException e)
         {
-            store.Dispose();
             throw new Configuration.NodeOptionsException($"--data: cannot open {store.DatabasePath}: {e.Message}");
         }
         return store;
@@ -69,29 +56,5 @@ public sealed class SqliteStore : IDisposable
 
     /// <summary>Akka.Persistence.Sql journal and snapshot store on this file. One writer at a time: SQLite
     /// serialises writers anyway, and parallel ones would only wait on its lock.</summary>
-    public Config PersistenceConfig() => ConfigurationFactory.ParseString($$"""
-        akka.persistence {
-          journal {
-            plugin = "akka.persistence.journal.sql"
-            sql {
-              connection-string = "{{HoconString(ConnectionString)}}"
-              provider-name = "SQLite.MS"
-              parallelism = 1
-              auto-initialize = true
-            }
-          }
-          snapshot-store {
-            plugin = "akka.persistence.snapshot-store.sql"
-            sql {
-              connection-string = "{{HoconString(ConnectionString)}}"
-              provider-name = "SQLite.MS"
-              auto-initialize = true
-            }
-          }
-        }
-        """);
-
-    private static string HoconString(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"");
-
-    public void Dispose() => _lock.Dispose();
+    public override Config PersistenceConfig() => SqlPersistenceConfig(ConnectionString, "SQLite.MS", parallelism: 1);
 }

@@ -1,0 +1,110 @@
+using Akka.Configuration;
+using KmsCluster.Node.Configuration;
+using Npgsql;
+
+namespace KmsCluster.Node.Persistence;
+
+/// <summary>
+/// The journal a cluster shares: one PostgreSQL database. The database also names the cluster: a one-row
+/// table <c>kms_cluster</c> holds an id created by the first node that ever used it, and every node derives
+/// its actor system name from that id, so only nodes on the same database can form one cluster.
+/// Consistency under a double writer (a frozen node waking up, two clusters on one database by mistake) is
+/// the database's: Akka.Persistence.Sql's journal has a unique (persistence id, sequence number) index, so
+/// the second writer of a sequence number fails and its window restarts from the journal.
+/// </summary>
+public sealed class PostgresStore : JournalStore
+{
+    private readonly string _connectionString;
+    private readonly string _providerName;
+
+    private PostgresStore(string connectionString, Guid clusterId, string providerName, string serverVersion)
+    {
+        _connectionString = connectionString;
+        _providerName = providerName;
+        ClusterId = clusterId;
+        ServerVersion = serverVersion;
+        ClusterName = "kms-" + clusterId.ToString("N")[..12];
+        Location = PostgresConnection.Describe(connectionString);
+    }
+
+    public Guid ClusterId { get; }
+
+    public string ServerVersion { get; }
+
+    public override string Kind => "postgresql";
+
+    public override string Location { get; }
+
+    public override string ClusterName { get; }
+
+    /// <summary>Several writers: PostgreSQL takes concurrent commits, and the windows of several applications
+    /// write at once.</summary>
+    public override Config PersistenceConfig() => SqlPersistenceConfig(_connectionString, _providerName, parallelism: 4);
+
+    /// <summary>Connects, creating the cluster id on first use. A database that does not answer yet is waited
+    /// for (it may be starting with the cluster) up to <paramref name="wait"/>; wrong credentials or a missing
+    /// database fail at once.</summary>
+    /// <exception cref="NodeOptionsException">the database cannot be used.</exception>
+    public static async Task<PostgresStore> OpenAsync(string connectionString, TimeSpan wait, Action<string> waiting,
+        CancellationToken cancellationToken)
+    {
+        var location = PostgresConnection.Describe(connectionString);
+        var deadline = DateTime.UtcNow + wait;
+        while (true)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(cancellationToken);
+                var versionNumber = connection.PostgreSqlVersion;
+                var provider = versionNumber.Major switch
+                {
+                    >= 15 => "PostgreSQL.15",
+                    >= 13 => "PostgreSQL.13",
+                    >= 11 => "PostgreSQL.11",
+                    _ => throw new NodeOptionsException($"--db: {location} runs PostgreSQL {versionNumber}; KmsCluster needs 11 or newer"),
+                };
+                var clusterId = await ReadOrCreateClusterIdAsync(connection, cancellationToken);
+                return new PostgresStore(connectionString, clusterId, provider, versionNumber.ToString());
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidPassword
+                                                  or PostgresErrorCodes.InvalidAuthorizationSpecification
+                                                  or PostgresErrorCodes.InvalidCatalogName
+                                                  or PostgresErrorCodes.InsufficientPrivilege)
+            {
+                throw new NodeOptionsException($"--db: {location}: {e.MessageText}");
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException && DateTime.UtcNow < deadline)
+            {
+                waiting($"PostgreSQL at {location} is not available yet ({e.Message}); retrying");
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                throw new NodeOptionsException($"--db: PostgreSQL at {location} did not answer within {wait.TotalSeconds:0} s: {e.Message}");
+            }
+        }
+    }
+
+    private static async Task<Guid> ReadOrCreateClusterIdAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        // Several nodes may start at once: the advisory lock makes the first one create the row.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = new NpgsqlCommand("""
+            SELECT pg_advisory_xact_lock(1688);
+            CREATE TABLE IF NOT EXISTS kms_cluster (
+                one_row boolean PRIMARY KEY DEFAULT true CHECK (one_row),
+                id uuid NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO kms_cluster (id) VALUES (@id) ON CONFLICT (one_row) DO NOTHING;
+            """, connection, transaction))
+        {
+            command.Parameters.AddWithValue("id", Guid.NewGuid());
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var read = new NpgsqlCommand("SELECT id FROM kms_cluster", connection, transaction);
+        var id = (Guid)(await read.ExecuteScalarAsync(cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return id;
+    }
+}
