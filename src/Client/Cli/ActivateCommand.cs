@@ -5,12 +5,17 @@ using KmsCluster.Protocol.Wire;
 
 namespace KmsCluster.Client.Cli;
 
-/// <summary><c>kms activate</c>: one activation request; exit 0 activated, 1 below threshold, 2+ errors.</summary>
+/// <summary><c>kms activate</c>: one activation request, failing over across the given servers; exit 0 activated,
+/// 1 below threshold, 2+ errors.</summary>
 internal static class ActivateCommand
 {
-    public static Command Create()
+    public static Command Create(CliOutput output)
     {
-        var server = new Option<string>("--server") { Description = "host to ask, HOST[:PORT] (default port 1688)", Required = true };
+        var server = new Option<string[]>("--server")
+        {
+            Description = "host to ask, HOST[:PORT] (default port 1688); repeat for several: on failure the next one is asked",
+            Required = true,
+        };
         var product = new Option<string>("--product") { Description = "edition: slug, id or name from `kms products`", Required = true };
         var application = new Option<string?>("--application") { Description = "application id, for a product the local catalogue does not know" };
         var cmid = new Option<string?>("--cmid") { Description = "client machine id (default: this user's stored id)" };
@@ -22,7 +27,7 @@ internal static class ActivateCommand
         };
         var minutesLeft = new Option<uint>("--minutes-left") { Description = "minutes left in the licence state", DefaultValueFactory = _ => 43200 };
         var virtualMachine = new Option<bool>("--vm") { Description = "the client is a virtual machine" };
-        var timeout = new Option<double>("--timeout") { Description = "seconds to wait for the answer", DefaultValueFactory = _ => 10 };
+        var timeout = new Option<double>("--timeout") { Description = "seconds to wait for an answer, across all servers and retries", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
 
         var command = new Command("activate", "ask a host to activate this client")
@@ -33,7 +38,7 @@ internal static class ActivateCommand
         {
             try
             {
-                var address = ServerAddress.ParseOrThrow(result.GetValue(server)!);
+                var servers = result.GetValue(server)!.Select(text => ServerAddresses.ParseOrThrow(text)).ToArray();
                 var (productId, applicationId, slug, threshold) = ResolveProduct(result.GetValue(product)!, result.GetValue(application));
                 var machineId = result.GetValue(cmid) is { } text
                     ? Guid.TryParse(text, out var parsed) && parsed != Guid.Empty ? parsed : throw new UsageException($"--cmid: \"{text}\" is not a GUID")
@@ -55,21 +60,34 @@ internal static class ActivateCommand
                 var request = new ActivationRequest(machineId, applicationId, productId, (ushort)threshold, state,
                     result.GetValue(minutesLeft), result.GetValue(virtualMachine), name, DateTimeOffset.UtcNow);
 
-                var wait = TimeSpan.FromSeconds(seconds);
-                await using var connection = await KmsConnection.ConnectAsync(address.Host, address.Port, wait, cancellationToken);
-                var answer = await connection.ActivateAsync(request, wait, cancellationToken);
-                return Report(answer, address, slug, result.GetValue(json));
+                await using var client = new KmsClient(servers, ClientOptions(TimeSpan.FromSeconds(seconds), servers.Length));
+                var answer = await client.RequestAsync(request, cancellationToken);
+                return Report(output, answer.Result, answer.Server, slug, result.GetValue(json));
             }
             catch (UsageException e)
             {
-                return CliOutput.Fail(ExitCodes.Usage, e.Message);
+                return output.Fail(ExitCodes.Usage, e.Message);
             }
             catch (Exception e) when (e is KmsConnectionException or TimeoutException)
             {
-                return CliOutput.Fail(ExitCodes.Unreachable, e.Message);
+                return output.Fail(ExitCodes.Unreachable, e.Message);
             }
         });
         return command;
+    }
+
+    /// <summary>The whole run gets <paramref name="deadline"/>; one attempt at most its share per server, so a
+    /// host that hangs leaves time to ask the others.</summary>
+    private static KmsClientOptions ClientOptions(TimeSpan deadline, int serverCount)
+    {
+        var defaults = new KmsClientOptions();
+        var share = deadline / serverCount;
+        return defaults with
+        {
+            Deadline = deadline,
+            ConnectTimeout = share < defaults.ConnectTimeout ? share : defaults.ConnectTimeout,
+            RequestTimeout = share < defaults.RequestTimeout ? share : defaults.RequestTimeout,
+        };
     }
 
     private static (Guid ProductId, Guid ApplicationId, string Slug, int Threshold) ResolveProduct(string text, string? applicationText)
@@ -91,14 +109,14 @@ internal static class ActivateCommand
             $"unknown product \"{text}\"; closest: {string.Join(", ", catalog.SuggestProducts(text))} (see `kms products`; a product only the host knows needs its id and --application)");
     }
 
-    private static int Report(ActivationResult answer, ServerAddress server, string product, bool json)
+    private static int Report(CliOutput output, ActivationResult answer, ServerAddress server, string product, bool json)
     {
         if (answer.IsError)
         {
             var error = answer.Error;
             if (json)
             {
-                CliOutput.WriteJson(new
+                output.WriteJson(new
                 {
                     error = error.Code.Name(),
                     code = (ushort)error.Code,
@@ -107,12 +125,12 @@ internal static class ActivateCommand
                     server = server.ToString(),
                 });
             }
-            return CliOutput.Fail(ExitCodes.Refused, $"{server} refused: {error.Code.Name()} ({(ushort)error.Code}): {error.Message}");
+            return output.Fail(ExitCodes.Refused, $"{server} refused: {error.Code.Name()} ({(ushort)error.Code}): {error.Message}");
         }
         var r = answer.Response;
         if (json)
         {
-            CliOutput.WriteJson(new
+            output.WriteJson(new
             {
                 activated = r.Activated,
                 count = r.CurrentCount,
@@ -130,11 +148,11 @@ internal static class ActivateCommand
         }
         else if (r.Activated)
         {
-            Console.Out.WriteLine($"activated by {r.HostName} ({server}): count {r.CurrentCount}/{r.Threshold}, valid until {r.ValidUntil:yyyy-MM-ddTHH:mm:ssZ}, renew every {r.RenewalIntervalMinutes} min");
+            output.Out.WriteLine($"activated by {r.HostName} ({server}): count {r.CurrentCount}/{r.Threshold}, valid until {r.ValidUntil:yyyy-MM-ddTHH:mm:ssZ}, renew every {r.RenewalIntervalMinutes} min");
         }
         else
         {
-            Console.Out.WriteLine($"not activated yet by {r.HostName} ({server}): count {r.CurrentCount}/{r.Threshold}, retry in {r.ActivationIntervalMinutes} min");
+            output.Out.WriteLine($"not activated yet by {r.HostName} ({server}): count {r.CurrentCount}/{r.Threshold}, retry in {r.ActivationIntervalMinutes} min");
         }
         return r.Activated ? ExitCodes.Activated : ExitCodes.NotActivated;
     }

@@ -7,7 +7,7 @@ namespace KmsCluster.Client.Cli;
 /// <summary><c>kms products [--json]</c>: the product catalogue.</summary>
 internal static class ProductsCommand
 {
-    public static Command Create()
+    public static Command Create(CliOutput output)
     {
         var json = new Option<bool>("--json") { Description = "print JSON" };
         var command = new Command("products", "list the product catalogue: id, name, application, threshold") { json };
@@ -16,7 +16,7 @@ internal static class ProductsCommand
             var catalog = ProductCatalog.Default;
             if (result.GetValue(json))
             {
-                CliOutput.WriteJson(catalog.Products.Select(p => new
+                output.WriteJson(catalog.Products.Select(p => new
                 {
                     id = p.Id,
                     slug = p.Slug,
@@ -35,7 +35,7 @@ internal static class ProductsCommand
                 table.AddRow(Markup.Escape(p.Slug), Markup.Escape(p.Name), p.Application.Slug,
                     ProductCatalog.KindName(p.Kind), p.Threshold.ToString(), p.Id.ToString());
             }
-            AnsiConsole.Write(table);
+            output.Ansi.Write(table);
             return ExitCodes.Activated;
         });
         return command;

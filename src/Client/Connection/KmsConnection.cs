@@ -66,6 +66,11 @@ public sealed class KmsConnection : IAsyncDisposable
             socket.Dispose();
             throw new KmsConnectionException($"cannot connect to {host}:{port}: {e.Message}", e);
         }
+        catch (OperationCanceledException)
+        {
+            socket.Dispose();
+            throw;
+        }
         return new KmsConnection(socket, socket.RemoteEndPoint ?? new DnsEndPoint(host, port));
     }
 
@@ -118,7 +123,19 @@ public sealed class KmsConnection : IAsyncDisposable
             {
                 while (reader.TryRead(out var item))
                 {
-                    FrameWriter.WriteRequest(_output, item.RequestId, item.Request);
+                    try
+                    {
+                        FrameWriter.WriteRequest(_output, item.RequestId, item.Request);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        // The request cannot be encoded (e.g. a workstation name too long); the writer checks
+                        // before it writes a byte, so only this caller fails, not the shared connection.
+                        if (_pending.TryRemove(item.RequestId, out var answer))
+                        {
+                            answer.TrySetException(e);
+                        }
+                    }
                 }
                 var flush = await _output.FlushAsync();
                 if (flush.IsCompleted) break;
@@ -232,8 +249,10 @@ public sealed class KmsConnection : IAsyncDisposable
         {
         }
         await Task.WhenAll(_reading, _writing).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+        // Completing with the failure discards bytes still buffered (requests that failed already) instead of
+        // flushing them into a stream the reader may have disposed.
+        await _output.CompleteAsync(_failure);
         await _input.CompleteAsync();
-        await _output.CompleteAsync();
         _socket.Dispose();
         _closed.Dispose();
     }

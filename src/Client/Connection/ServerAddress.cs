@@ -1,9 +1,10 @@
+using System.Globalization;
 using System.Net;
 using KmsCluster.Protocol.Wire;
 
-namespace KmsCluster.Client.Cli;
+namespace KmsCluster.Client.Connection;
 
-/// <summary>HOST[:PORT] as typed on the command line: a name, an IPv4 address or a bracketed IPv6 address.</summary>
+/// <summary>HOST[:PORT] as a user writes it: a name, an IPv4 address or a bracketed IPv6 address.</summary>
 public sealed record ServerAddress(string Host, int Port)
 {
     public static bool TryParse(string text, int defaultPort, out ServerAddress address, out string error)
@@ -53,15 +54,12 @@ public sealed record ServerAddress(string Host, int Port)
         return true;
     }
 
-    public static ServerAddress ParseOrThrow(string text, int defaultPort = ProtocolConstants.DefaultPort) =>
-        TryParse(text, defaultPort, out var address, out var error) ? address : throw new UsageException(error);
+    /// <exception cref="FormatException"><paramref name="text"/> is not HOST[:PORT].</exception>
+    public static ServerAddress Parse(string text, int defaultPort = ProtocolConstants.DefaultPort) =>
+        TryParse(text, defaultPort, out var address, out var error) ? address : throw new FormatException(error);
 
     private static bool TryPort(string text, out int port) =>
-        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) &&
-        port is > 0 and <= 65535;
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and <= 65535;
 
     public override string ToString() => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }
-
-/// <summary>The command line itself is wrong; exit code 4.</summary>
-public sealed class UsageException(string message) : Exception(message);
