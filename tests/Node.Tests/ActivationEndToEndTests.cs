@@ -1,5 +1,5 @@
 using KmsCluster.Client.Connection;
-using KmsCluster.Node.Tests.Harness;
+using KmsCluster.Testing;
 using KmsCluster.Protocol.Wire;
 
 namespace KmsCluster.Node.Tests;

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using KmsCluster.Node.Tests.Harness;
+using KmsCluster.Testing;
 using KmsCluster.Protocol.Wire;
 
 namespace KmsCluster.Node.Tests;

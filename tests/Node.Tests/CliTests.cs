@@ -1,5 +1,5 @@
 using System.Text.Json;
-using KmsCluster.Node.Tests.Harness;
+using KmsCluster.Testing;
 using KmsCluster.Protocol.Catalog;
 
 namespace KmsCluster.Node.Tests;

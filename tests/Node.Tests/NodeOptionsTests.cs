@@ -1,5 +1,5 @@
 using KmsCluster.Node.Configuration;
-using KmsCluster.Node.Tests.Harness;
+using KmsCluster.Testing;
 
 namespace KmsCluster.Node.Tests;
 

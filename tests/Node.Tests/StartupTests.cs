@@ -1,4 +1,4 @@
-using KmsCluster.Node.Tests.Harness;
+using KmsCluster.Testing;
 
 namespace KmsCluster.Node.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace KmsCluster.Node.Tests.Harness;
+namespace KmsCluster.Testing;
 
 /// <summary>Reads a node's admin API.</summary>
 public sealed class AdminClient(Uri baseAddress) : IDisposable
@@ -12,7 +12,11 @@ public sealed class AdminClient(Uri baseAddress) : IDisposable
     {
         using var response = await _http.GetAsync(path);
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {body}");
+        // Throws rather than Assert: this library is shared with benchmarks, which have no xunit.
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"GET {path}: {(int)response.StatusCode} {body}", null, response.StatusCode);
+        }
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 

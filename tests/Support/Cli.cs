@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace KmsCluster.Node.Tests.Harness;
+namespace KmsCluster.Testing;
 
 /// <summary>Runs the real `kms` command line.</summary>
 public static class Cli

@@ -3,15 +3,26 @@ using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using KmsCluster.Client.Connection;
 
-namespace KmsCluster.Node.Tests.Harness;
+namespace KmsCluster.Testing;
 
-/// <summary>A real kms-node process on free loopback ports with its own data directory.</summary>
+/// <summary>
+/// A real kms-node process on free loopback ports with its own data directory. Cluster flags
+/// (--cluster-port, --seed, --db, --split-brain) are passed through untouched as extra arguments.
+/// </summary>
 public sealed partial class NodeProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    // Linux signal numbers (x86-64 and arm64 alike); other systems number SIGSTOP/SIGCONT differently.
+    private const int SigKill = 9;
+    private const int SigTerm = 15;
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
     private readonly Process _process;
     private readonly List<string> _output = [];
-    private readonly TaskCompletionSource<Match> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<ReadyLine> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _frozen;
 
     private NodeProcess(Process process)
     {
@@ -22,12 +33,32 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public string ActivationEndpoint => ActivationEndpoints[0];
 
     /// <summary>Every activation endpoint as bound, in the order of the --listen flags.</summary>
-    public IReadOnlyList<string> ActivationEndpoints { get; private set; } = [];
-    public string AdminEndpoint { get; private set; } = "";
+    public IReadOnlyList<string> ActivationEndpoints => Ready.ActivationEndpoints;
+    public string AdminEndpoint => Ready.AdminEndpoint;
     public int ActivationPort => int.Parse(ActivationEndpoint[(ActivationEndpoint.LastIndexOf(':') + 1)..]);
     public Uri AdminUri => new($"http://{AdminEndpoint}");
+
+    /// <summary>The node's name and id as it reported them in its ready line.</summary>
+    public string Name => Ready.Name;
+    public string HostId => Ready.HostId;
+
+    /// <summary>The data location the node reported (data=).</summary>
+    public string DataLocation => Ready.Data;
+
+    /// <summary>akka.tcp://SYSTEM@HOST:PORT when the node runs in cluster mode; null otherwise.</summary>
+    public string? ClusterAddress => Ready.ClusterAddress;
+
+    /// <summary>postgresql or sqlite when the node reports it; null otherwise.</summary>
+    public string? Journal => Ready.Journal;
+
+    /// <summary>Everything the ready line said.</summary>
+    public ReadyLine Ready { get; private set; } = ReadyLine.None;
+
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The exit code once the process has exited (128 + signal when a signal ended it); null before.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>Everything the node printed so far.</summary>
     public string Output
@@ -38,8 +69,31 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a node and waits until it reports its bound endpoints.</summary>
+    /// <summary>
+    /// Starts a node on 127.0.0.1:0 (activation and admin) with <paramref name="extraArgs"/> appended and waits
+    /// until it serves: its ready line (endpoints bound), then /healthz 200 (an Up cluster member).
+    /// </summary>
     public static async Task<NodeProcess> StartAsync(string dataDirectory, params string[] extraArgs)
+    {
+        var started = DateTime.UtcNow;
+        var node = await StartBoundAsync(dataDirectory, extraArgs);
+        try
+        {
+            await node.WaitUntilServingAsync(StartTimeout - (DateTime.UtcNow - started));
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+        return node;
+    }
+
+    /// <summary>
+    /// Like <see cref="StartAsync"/> but returns at the ready line, before the node has joined a cluster:
+    /// for a node that may never become a member (no seed reachable, a partition).
+    /// </summary>
+    public static async Task<NodeProcess> StartBoundAsync(string dataDirectory, params string[] extraArgs)
     {
         var process = Start(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDirectory, .. extraArgs]);
         var node = new NodeProcess(process);
@@ -48,13 +102,29 @@ public sealed partial class NodeProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         process.EnableRaisingEvents = true;
-        process.Exited += (_, _) => node._ready.TrySetException(
-            new InvalidOperationException($"kms-node exited with {SafeExitCode(process)} before it was ready:\n{node.Output}"));
+        process.Exited += (_, _) =>
+        {
+            // Let the output readers drain so the message carries the node's last words.
+            try
+            {
+                process.WaitForExit();
+            }
+            catch (Exception)
+            {
+                // Disposed meanwhile.
+            }
+            node._ready.TrySetException(new InvalidOperationException(
+                $"kms-node exited with {SafeExitCode(process)} before it was ready:\n{node.Output}"));
+        };
         try
         {
-            var ready = await node._ready.Task.WaitAsync(StartTimeout);
-            node.ActivationEndpoints = ready.Groups["activation"].Value.Split(',');
-            node.AdminEndpoint = ready.Groups["admin"].Value;
+            node.Ready = await node._ready.Task.WaitAsync(StartTimeout);
+        }
+        catch (TimeoutException)
+        {
+            var output = node.Output;
+            await node.DisposeAsync();
+            throw new TimeoutException($"kms-node was not ready within {StartTimeout.TotalSeconds:0} s:\n{output}");
         }
         catch
         {
@@ -84,6 +154,21 @@ public sealed partial class NodeProcess : IAsyncDisposable
         return (process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Parses a ready line; null when <paramref name="line"/> is not one.</summary>
+    public static ReadyLine? ParseReadyLine(string line)
+    {
+        var match = ReadyPattern().Match(line);
+        if (!match.Success) return null;
+        return new ReadyLine(
+            match.Groups["name"].Value,
+            match.Groups["id"].Value,
+            match.Groups["activation"].Value.Split(','),
+            match.Groups["admin"].Value,
+            match.Groups["data"].Value,
+            match.Groups["cluster"] is { Success: true } cluster ? cluster.Value : null,
+            match.Groups["journal"] is { Success: true } journal ? journal.Value : null);
+    }
+
     public Task<KmsConnection> OpenConnectionAsync() =>
         KmsConnection.ConnectAsync("127.0.0.1", ActivationPort, TimeSpan.FromSeconds(10));
 
@@ -92,16 +177,80 @@ public sealed partial class NodeProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            _ = SysKill(_process.Id, 15);
+            Signal(SigTerm);
+            // A stopped process keeps SIGTERM pending until it runs again.
+            if (_frozen) Thaw();
         }
         await WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
         return _process.ExitCode;
     }
 
-    public async Task WaitForExitAsync(TimeSpan timeout)
+    /// <summary>SIGKILL: the node dies at once, with no chance to leave the cluster or flush anything.</summary>
+    public void Kill()
     {
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
+        if (!_process.HasExited) Signal(SigKill);
+    }
+
+    /// <summary>SIGSTOP: the node stops running but keeps its sockets open, as a hung or partitioned node looks to its peers.</summary>
+    public void Freeze()
+    {
+        Signal(SigStop);
+        _frozen = true;
+    }
+
+    /// <summary>SIGCONT: a frozen node runs again.</summary>
+    public void Thaw()
+    {
+        Signal(SigCont);
+        _frozen = false;
+    }
+
+    /// <summary>Waits for the process to exit (60 s unless given); throws TimeoutException with the output otherwise.</summary>
+    public async Task WaitForExitAsync(TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"kms-node {ProcessId} did not exit within {limit.TotalSeconds:0} s:\n{Output}");
+        }
+    }
+
+    /// <summary>
+    /// Waits until /healthz answers 200: the ready line only says the endpoints are bound, and a node answers
+    /// "window-unavailable" until it is an Up member of its cluster (503 "starting" there).
+    /// </summary>
+    public async Task WaitUntilServingAsync(TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? StartTimeout;
+        var deadline = DateTime.UtcNow + limit;
+        using var http = new HttpClient { BaseAddress = AdminUri, Timeout = TimeSpan.FromSeconds(5) };
+        var last = "no answer";
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException(
+                    $"kms-node exited with {SafeExitCode(_process)} before it served:\n{Output}");
+            }
+            try
+            {
+                using var response = await http.GetAsync("/healthz");
+                if (response.IsSuccessStatusCode) return;
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException(
+            $"kms-node did not serve within {limit.TotalSeconds:0} s (last /healthz: {last}):\n{Output}");
     }
 
     /// <summary>Waits until the output contains a line matching <paramref name="pattern"/>.</summary>
@@ -123,6 +272,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         {
             try
             {
+                // SIGKILL ends a frozen process too.
                 _process.Kill(entireProcessTree: true);
                 await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
             }
@@ -134,13 +284,30 @@ public sealed partial class NodeProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    private void Signal(int signal)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("NodeProcess sends Linux signal numbers");
+        }
+        if (SysKill(_process.Id, signal) != 0)
+        {
+            var error = Marshal.GetLastPInvokeError();
+            // ESRCH: the process is already gone (and maybe reaped), which is what a kill wants anyway.
+            if (error != 3 || signal is SigStop or SigCont)
+            {
+                throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed with errno {error}");
+            }
+        }
+    }
+
     private void OnLine(string? line)
     {
         if (line is null) return;
         lock (_output) _output.Add(line);
-        if (ReadyLine().Match(line) is { Success: true } match)
+        if (ParseReadyLine(line) is { } ready)
         {
-            _ready.TrySetResult(match);
+            _ready.TrySetResult(ready);
         }
     }
 
@@ -179,9 +346,23 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"ready: activation=(?<activation>\S+) admin=(?<admin>\S+)")]
-    private static partial Regex ReadyLine();
+    // data= is a path and may hold spaces, so it runs lazily up to the optional cluster=/journal= tail.
+    [GeneratedRegex(@"KmsCluster node (?<name>.+?) \((?<id>[^)]*)\) ready: activation=(?<activation>\S+) admin=(?<admin>\S+) data=(?<data>.*?)(?: cluster=(?<cluster>\S+))?(?: journal=(?<journal>\S+))?\s*$")]
+    private static partial Regex ReadyPattern();
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int signal);
+}
+
+/// <summary>What a node's ready line says.</summary>
+public sealed record ReadyLine(
+    string Name,
+    string HostId,
+    IReadOnlyList<string> ActivationEndpoints,
+    string AdminEndpoint,
+    string Data,
+    string? ClusterAddress,
+    string? Journal)
+{
+    internal static readonly ReadyLine None = new("", "", [], "", "", null, null);
 }

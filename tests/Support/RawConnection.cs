@@ -3,7 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using KmsCluster.Protocol.Wire;
 
-namespace KmsCluster.Node.Tests.Harness;
+namespace KmsCluster.Testing;
 
 /// <summary>A bare TCP connection for sending arbitrary bytes and reading whatever frames come back.</summary>
 public sealed class RawConnection : IAsyncDisposable

@@ -1,7 +1,7 @@
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Wire;
 
-namespace KmsCluster.Node.Tests.Harness;
+namespace KmsCluster.Testing;
 
 /// <summary>Activation requests as a client of a given edition sends them.</summary>
 public static class Requests

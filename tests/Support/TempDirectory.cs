@@ -1,4 +1,4 @@
-namespace KmsCluster.Node.Tests.Harness;
+namespace KmsCluster.Testing;
 
 /// <summary>A directory under the system temp folder, removed on dispose.</summary>
 public sealed class TempDirectory : IDisposable
