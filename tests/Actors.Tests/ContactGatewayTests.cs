@@ -72,6 +72,26 @@ public sealed class ContactGatewayTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task After_a_member_leaves_unanswered_batches_are_sent_again_ahead_of_the_queue_and_old_answers_are_ignored()
+    {
+        var gateway = StartGateway(new GatewaySettings(MaxBatchSize: 10, MaxBatchesInFlight: 1, ReplyTimeout: NoTimeout));
+        var first = Submit(gateway, 1);
+        var lost = await ExpectBatch(first);
+        var waiting = Submit(gateway, 2);
+        await _region.ExpectNoMsgAsync(Quiet);
+
+        gateway.Tell(ContactGateway.ResendInFlight.Instance);
+
+        // The lost batch's contact goes again, first, together with what waited behind it.
+        var again = await ExpectBatch(first, waiting);
+        Assert.NotEqual(lost.BatchId, again.BatchId);
+        _region.Send(gateway, new ContactsAccepted(lost.BatchId, RecordedAt, [99]));
+        _region.Send(gateway, new ContactsAccepted(again.BatchId, RecordedAt, [1, 2]));
+        Assert.Equal(new Outcome.Recorded(RecordedAt, 1), await first.Result.WaitAsync(Patience));
+        Assert.Equal(new Outcome.Recorded(RecordedAt, 2), await waiting.Result.WaitAsync(Patience));
+    }
+
+    [Fact]
     public async Task While_the_window_is_busy_submissions_gather_into_batches_of_at_most_the_maximum_size()
     {
         var gateway = StartGateway(new GatewaySettings(MaxBatchSize: 3, MaxBatchesInFlight: 2, ReplyTimeout: NoTimeout));

@@ -254,6 +254,8 @@ public sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until the output contains a line matching <paramref name="pattern"/>.</summary>
+    private int _disposed;
+
     public async Task<bool> WaitForOutputAsync(string pattern, TimeSpan timeout)
     {
         var regex = new Regex(pattern);
@@ -268,6 +270,10 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         if (!_process.HasExited)
         {
             try

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using KmsCluster.Protocol.Wire;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
@@ -35,7 +36,7 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
     private readonly Guid _applicationId;
     private readonly IActorRef _windows;
     private readonly GatewaySettings _settings;
-    private readonly Queue<ContactSubmission> _queued = new();
+    private Queue<ContactSubmission> _queued = new();
     private readonly Dictionary<long, InFlight> _inFlight = new();
     private long _nextBatchId;
 
@@ -81,6 +82,20 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
             FailAll(batch.Submissions, rejected.Reason);
             SendBatches();
         });
+        // A member left the cluster: batches sent to a window it owned will never be answered, and waiting for
+        // their timeout would hold back everything queued behind them. Send them again; the region routes them
+        // to the window's new home. (A batch its old owner did journal is recorded twice: the same machines,
+        // so the count does not change.)
+        Receive<ClusterEvent.MemberRemoved>(_ => Timers.StartSingleTimer(nameof(ResendInFlight), ResendInFlight.Instance, ResendDelay));
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        Receive<ResendInFlight>(_ =>
+        {
+            if (_inFlight.Count == 0) return;
+            var again = _inFlight.OrderBy(b => b.Key).SelectMany(b => b.Value.Submissions).Concat(_queued).ToArray();
+            _inFlight.Clear();
+            _queued = new Queue<ContactSubmission>(again);
+            SendBatches();
+        });
         Receive<CheckTimeouts>(_ =>
         {
             var now = Environment.TickCount64;
@@ -99,14 +114,27 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
     public static Props Props(Guid applicationId, IActorRef windows, GatewaySettings settings) =>
         Akka.Actor.Props.Create(() => new ContactGateway(applicationId, windows, settings));
 
+    /// <summary>Give the shard region a moment to learn of the removal too, so a resent batch is not routed
+    /// to the departed node once more.</summary>
+    private static readonly TimeSpan ResendDelay = TimeSpan.FromMilliseconds(300);
+
     protected override void PreStart()
     {
+        if (Context.System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal))
+        {
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                typeof(ClusterEvent.MemberRemoved));
+        }
         var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, _settings.EffectiveReplyTimeout.Ticks / 10));
         Timers.StartPeriodicTimer(nameof(CheckTimeouts), CheckTimeouts.Instance, period);
     }
 
     protected override void PostStop()
     {
+        if (Context.System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal))
+        {
+            Cluster.Get(Context.System).Unsubscribe(Self);
+        }
         foreach (var batch in _inFlight.Values)
         {
             FailAll(batch.Submissions, "the node is shutting down");
@@ -145,5 +173,15 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
     private sealed class CheckTimeouts
     {
         public static readonly CheckTimeouts Instance = new();
+    }
+
+    /// <summary>Sends every unanswered batch again (after a member left; tests send it directly).</summary>
+    public sealed class ResendInFlight
+    {
+        public static readonly ResendInFlight Instance = new();
+
+        private ResendInFlight()
+        {
+        }
     }
 }

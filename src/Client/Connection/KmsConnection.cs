@@ -194,9 +194,10 @@ public sealed class KmsConnection : IAsyncDisposable
         else if (frame.Type == MessageType.Error && ErrorResponse.TryRead(body, out var error, out problem))
         {
             result = ActivationResult.Of(error);
-            if (frame.RequestId == 0 || !_pending.ContainsKey(frame.RequestId))
+            if (frame.RequestId == 0)
             {
                 // An error about the stream itself (the host closes after it): fail everything waiting.
+                // (An error for an id nobody waits for is a late answer to a request that timed out.)
                 Fail(new KmsConnectionException($"{RemoteEndPoint} refused the stream: {error.Code.Name()}: {error.Message}"));
                 return;
             }

@@ -1,0 +1,124 @@
+using System.Text.Json;
+
+namespace KmsCluster.Testing;
+
+/// <summary>
+/// N real kms-node processes on loopback sharing one PostgreSQL database: a cluster as an operator runs it,
+/// for the process-level cluster tests and the benchmarks. Node i keeps its index when it is restarted.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    private readonly TempDirectory _data = new();
+    private readonly string[] _extraArgs;
+
+    private LocalCluster(string connectionString, int size, string splitBrain, string[] extraArgs)
+    {
+        ConnectionString = connectionString;
+        ClusterPorts = FreePorts.Take(size);
+        SplitBrain = splitBrain;
+        _extraArgs = extraArgs;
+        Nodes = new NodeProcess?[size];
+    }
+
+    public string ConnectionString { get; }
+
+    /// <summary>Node i's cluster (remoting) port; the first two nodes are the seeds.</summary>
+    public int[] ClusterPorts { get; }
+
+    public string SplitBrain { get; }
+
+    /// <summary>Node i, or null while it is not started.</summary>
+    public NodeProcess?[] Nodes { get; }
+
+    /// <summary>The nodes whose process runs.</summary>
+    public IReadOnlyList<NodeProcess> Running => Nodes.Where(n => n is { HasExited: false }).Cast<NodeProcess>().ToList();
+
+    /// <summary>Creates database <paramref name="database"/> and starts <paramref name="size"/> nodes on it,
+    /// one after the other, each serving before the next starts (the first one is the oldest).</summary>
+    public static async Task<LocalCluster> StartAsync(PostgresServer server, string database, int size,
+        string? splitBrain = null, params string[] extraArgs)
+    {
+        await server.CreateDatabaseAsync(database);
+        var cluster = new LocalCluster(server.ConnectionString(database), size,
+            splitBrain ?? (size >= 3 ? "keep-majority" : "keep-oldest"), extraArgs);
+        try
+        {
+            for (var i = 0; i < size; i++)
+            {
+                await cluster.StartNodeAsync(i);
+            }
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
+    /// <summary>Starts (or restarts) node <paramref name="index"/> with its own data directory.</summary>
+    public async Task<NodeProcess> StartNodeAsync(int index)
+    {
+        if (Nodes[index] is { } previous)
+        {
+            await previous.DisposeAsync();
+        }
+        var seeds = ClusterPorts.Take(Math.Min(2, ClusterPorts.Length)).SelectMany(port => new[] { "--seed", $"127.0.0.1:{port}" });
+        var node = await NodeProcess.StartAsync(Path.Combine(_data.Path, $"node{index}"),
+        [
+            "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(), .. seeds,
+            "--db", ConnectionString, "--split-brain", SplitBrain, .. _extraArgs,
+        ]);
+        Nodes[index] = node;
+        return node;
+    }
+
+    /// <summary>The index of the node with this cluster address (akka.tcp://NAME@127.0.0.1:PORT).</summary>
+    public int IndexOf(string clusterAddress) =>
+        Array.IndexOf(ClusterPorts, int.Parse(clusterAddress[(clusterAddress.LastIndexOf(':') + 1)..]));
+
+    /// <summary>Asks a running node's admin API for the cluster view.</summary>
+    public async Task<JsonElement> ClusterViewAsync(NodeProcess? via = null)
+    {
+        using var admin = new AdminClient((via ?? Running[0]).AdminUri);
+        return await admin.GetJsonAsync("/api/v1/cluster");
+    }
+
+    /// <summary>Waits until every running node is an Up member (as <paramref name="via"/> sees it) and the
+    /// window of <paramref name="application"/> has an owner; returns the owner's index.</summary>
+    public async Task<int> OwnerIndexAsync(string application, TimeSpan timeout, NodeProcess? via = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = "no answer";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var view = await ClusterViewAsync(via);
+                var up = view.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "Up");
+                var owner = view.GetProperty("windows").EnumerateArray()
+                    .Single(w => w.GetProperty("application").GetString() == application).GetProperty("owner");
+                if (up == Running.Count && owner.ValueKind == JsonValueKind.String)
+                {
+                    return IndexOf(owner.GetString()!);
+                }
+                last = view.ToString();
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"the cluster did not settle with an owner for {application} within {timeout.TotalSeconds:0} s; last view: {last}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Nodes)
+        {
+            if (node is not null) await node.DisposeAsync();
+        }
+        _data.Dispose();
+    }
+}
