@@ -46,6 +46,12 @@ public static partial class NodeHost
         }
         using var dataLease = dataLock;
         var catalog = ProductCatalog.Default;
+        // Only a cluster member can be downed while frozen; a single SQLite node has nobody to fence it from.
+        IHostApplicationLifetime? stopping = null;
+        using var watchdog = store is PostgresStore
+            ? new FreezeWatchdog(ClusterConfig.PresumedDownedAfterFreeze, () => stopping?.StopApplication(), bootLog)
+            : null;
+        IWriteFence fence = watchdog is null ? OpenFence.Instance : watchdog;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -78,6 +84,7 @@ public static partial class NodeHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(fence);
         builder.Services.AddSingleton<ClusterMembership>();
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton<NodeStats>();
@@ -100,7 +107,7 @@ public static partial class NodeHost
                 loggers.AddLogger<AkkaLogBridge>();
             });
             akka.AddHocon(store.PersistenceConfig(), HoconAddMode.Prepend);
-            akka.AddHocon(ClusterConfig.Create(options.SplitBrain), HoconAddMode.Prepend);
+            akka.AddHocon(ClusterConfig.Create(options.SplitBrain, store.LeaseConnectionString), HoconAddMode.Prepend);
             akka.AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
             akka.WithRemoting(new RemoteOptions
             {
@@ -113,7 +120,7 @@ public static partial class NodeHost
                 SeedNodes = options.Seeds.Select(seed => $"akka.tcp://{store.ClusterName}@{seed}").ToArray(),
                 Roles = ["kms"],
             });
-            akka.AddActivationWindows(WindowSettings.Default, TimeProvider.System);
+            akka.AddActivationWindows(WindowSettings.Default with { Fence = fence }, TimeProvider.System);
             if (options.Seeds.Count == 0)
             {
                 // Without seeds a node is a cluster of its own: it joins itself.
@@ -126,6 +133,7 @@ public static partial class NodeHost
         });
 
         var app = builder.Build();
+        stopping = app.Lifetime;
         app.MapAdminApi();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KmsCluster.Node");
 
@@ -146,7 +154,8 @@ public static partial class NodeHost
             return 1;
         }
 
-        app.Services.GetRequiredService<ClusterMembership>().Start();
+        var membership = app.Services.GetRequiredService<ClusterMembership>();
+        membership.Start();
         _ = app.Services.GetRequiredService<Lazy<ContactGateways>>().Value;
         var system = app.Services.GetRequiredService<ActorSystem>();
         LogReady(log, host.Name, host.Id,
@@ -155,7 +164,7 @@ public static partial class NodeHost
             store.Location, Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(), store.Kind);
         await app.WaitForShutdownAsync();
         LogStopped(log, host.Name);
-        return 0;
+        return membership.WasDowned ? 1 : 0;
     }
 
     private static void Listen(KestrelServerOptions kestrel, ListenEndpoint endpoint, Action<ListenOptions> configure)

@@ -238,6 +238,32 @@ public sealed class ActivationWindowActorTests : Akka.TestKit.Xunit2.TestKit
         await ExpectTerminatedAsync(window, Patience);
     }
 
+    [Fact]
+    public async Task A_closed_write_fence_rejects_the_batch_writes_nothing_and_stops_the_window()
+    {
+        var journal = new HeldJournal();
+        journal.Release();
+        await _journal.OnWrite.SetInterceptorAsync(journal);
+        var fence = new SwitchableFence();
+        var window = Sys.ActorOf(ActivationWindowActor.Props(EntityId, new WindowSettings(Fence: fence), _clock));
+        Watch(window);
+        window.Tell(Batch(1, Server(1)), TestActor);
+        await ExpectMsgAsync<ContactsAccepted>(Patience);
+
+        // The node woke from a freeze: from now on it writes nothing.
+        fence.MayWrite = false;
+        window.Tell(Batch(2, Server(2)), TestActor);
+
+        Assert.Equal(2, (await ExpectMsgAsync<ContactsRejected>(Patience)).BatchId);
+        await ExpectTerminatedAsync(window, Patience);
+        Assert.Single(journal.Written);
+    }
+
+    private sealed class SwitchableFence : IWriteFence
+    {
+        public bool MayWrite { get; set; } = true;
+    }
+
     private sealed class HeldJournal(bool fail = false) : IJournalInterceptor
     {
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);

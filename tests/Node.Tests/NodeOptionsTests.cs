@@ -102,4 +102,34 @@ public sealed class NodeOptionsTests
         var error = Assert.Throws<NodeOptionsException>(() => ListenEndpoint.Parse(text, "--listen"));
         Assert.Contains(reason, error.Message);
     }
+
+    [Fact]
+    public void A_cluster_node_reads_seeds_database_and_split_brain()
+    {
+        var options = Read(null, null, "--db", "Host=10.0.0.9;Database=kms;Username=kms", "--cluster-host", "10.0.0.5",
+            "--cluster-port", "4053", "--seed", "kms-a.corp.example:4053", "--seed", "[fd00::5]:4053");
+
+        Assert.Equal(["kms-a.corp.example:4053", "[fd00::5]:4053"], options.Seeds.Select(s => s.ToString()));
+        Assert.Equal("10.0.0.5", options.ClusterHost);
+        Assert.Equal(4053, options.ClusterPort);
+        Assert.Equal(SplitBrainStrategy.LeaseMajority, options.SplitBrain);
+        Assert.Contains("Database=kms", options.Database);
+    }
+
+    [Theory]
+    [InlineData("keep-majority", SplitBrainStrategy.KeepMajority)]
+    [InlineData("keep-oldest", SplitBrainStrategy.KeepOldest)]
+    [InlineData("lease-majority", SplitBrainStrategy.LeaseMajority)]
+    [InlineData("auto", SplitBrainStrategy.LeaseMajority)]
+    public void The_split_brain_strategy_can_be_chosen(string text, SplitBrainStrategy expected) =>
+        Assert.Equal(expected, Read(null, null, "--db", "Host=db;Database=kms", "--split-brain", text).SplitBrain);
+
+    [Fact]
+    public void A_single_node_without_a_database_has_no_seeds_and_no_lease()
+    {
+        var options = Read(null, null);
+        Assert.Empty(options.Seeds);
+        Assert.Null(options.Database);
+        Assert.Equal(SplitBrainStrategy.KeepMajority, options.SplitBrain);
+    }
 }

@@ -14,6 +14,13 @@ public sealed class StartupTests
     [InlineData("--admin", "::1:8688", "brackets")]
     [InlineData("--idle-timeout", "0s", "between 1s and 1d")]
     [InlineData("--log-level", "chatty", "is not one of")]
+    [InlineData("--seed", "127.0.0.1:4053", "joining a cluster needs --db")]
+    [InlineData("--seed", "kms-a.example:0", "fixed port")]
+    [InlineData("--split-brain", "lease-majority", "it needs --db")]
+    [InlineData("--split-brain", "coin-toss", "is not one of")]
+    [InlineData("--db", "Host=;Database=kms", "names no Host")]
+    [InlineData("--db", "not a connection string", "not a PostgreSQL connection string")]
+    [InlineData("--cluster-port", "99999", "is not a port")]
     public async Task A_wrong_flag_exits_2_with_a_one_line_reason(string flag, string value, string reason)
     {
         using var data = new TempDirectory();
@@ -32,6 +39,19 @@ public sealed class StartupTests
             new Dictionary<string, string> { ["KMS_ACTIVATION_INTERVAL"] = "5m" }, "--data", data.Path);
         Assert.Equal(2, exit);
         Assert.Contains("--activation-interval: 5 minutes is outside", stderr);
+    }
+
+    [Fact]
+    public async Task A_database_with_wrong_credentials_stops_start_up_at_once_with_its_reason()
+    {
+        await using var database = await PostgresServer.StartAsync();
+        using var data = new TempDirectory();
+        // The test server trusts every local connection, so a missing database is the refusal to provoke.
+        var (exit, _, stderr) = await NodeProcess.RunToExitAsync(null, "--data", data.Path,
+            "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--db", database.ConnectionString("no_such_database"));
+        Assert.Equal(2, exit);
+        Assert.Contains("--db:", stderr);
+        Assert.Contains("no_such_database", stderr);
     }
 
     [Fact]

@@ -39,8 +39,7 @@ public sealed class LocalCluster : IAsyncDisposable
         string? splitBrain = null, params string[] extraArgs)
     {
         await server.CreateDatabaseAsync(database);
-        var cluster = new LocalCluster(server.ConnectionString(database), size,
-            splitBrain ?? (size >= 3 ? "keep-majority" : "keep-oldest"), extraArgs);
+        var cluster = new LocalCluster(server.ConnectionString(database), size, splitBrain ?? "auto", extraArgs);
         try
         {
             for (var i = 0; i < size; i++)
@@ -113,6 +112,32 @@ public sealed class LocalCluster : IAsyncDisposable
         throw new TimeoutException($"the cluster did not settle with an owner for {application} within {timeout.TotalSeconds:0} s; last view: {last}");
     }
 
+    /// <summary>Each node's last output lines, for a failed test's message: a cluster failure is only
+    /// understandable from the nodes' own logs.</summary>
+    public string DescribeNodes(int lines = 60) => string.Join("\n", Nodes.Select((node, i) => node is null
+        ? $"--- node{i}: not started"
+        : $"--- node{i} (exit {node.ExitCode?.ToString() ?? "running"}):\n{string.Join('\n', node.Output.Split('\n').TakeLast(lines))}"));
+
+    /// <summary>Runs a test body; when it fails, the exception carries every node's recent log.</summary>
+    public async Task RunAsync(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch (Exception e) when (e is not ClusterTestFailure)
+        {
+            // The whole logs, too long for a message, go to files the message names.
+            var directory = Path.Combine(Path.GetTempPath(), "kms-cluster-test-logs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff"));
+            Directory.CreateDirectory(directory);
+            for (var i = 0; i < Nodes.Length; i++)
+            {
+                await File.WriteAllTextAsync(Path.Combine(directory, $"node{i}.log"), Nodes[i]?.Output ?? "");
+            }
+            throw new ClusterTestFailure($"{e.GetType().Name}: {e.Message}\nfull node logs: {directory}\n{DescribeNodes()}", e);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in Nodes)
@@ -122,3 +147,6 @@ public sealed class LocalCluster : IAsyncDisposable
         _data.Dispose();
     }
 }
+
+/// <summary>A cluster test failed; the message holds the nodes' logs.</summary>
+public sealed class ClusterTestFailure(string message, Exception inner) : Exception(message, inner);

@@ -8,9 +8,12 @@ namespace KmsCluster.Actors.Windows;
 
 /// <summary>How a window entity persists.</summary>
 /// <param name="SnapshotEvery">Events between snapshots; after a snapshot the journal is trimmed up to it.</param>
-public sealed record WindowSettings(int SnapshotEvery = 200)
+/// <param name="Fence">Asked before every write; a closed fence stops the window (see <see cref="IWriteFence"/>).</param>
+public sealed record WindowSettings(int SnapshotEvery = 200, IWriteFence? Fence = null)
 {
     public static readonly WindowSettings Default = new();
+
+    public IWriteFence EffectiveFence => Fence ?? OpenFence.Instance;
 }
 
 /// <summary>
@@ -108,6 +111,14 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
 
     private void WriteWaiting()
     {
+        if (!_settings.EffectiveFence.MayWrite)
+        {
+            _log.Warning("Window {0}: this node may no longer write (it was paused beyond failure detection); stopping",
+                _applicationId);
+            RejectAll("this node was paused and no longer serves; retry on another host");
+            Context.Stop(Self);
+            return;
+        }
         var contacts = new List<Domain.ContactRequest>();
         foreach (var waiting in _waiting)
         {

@@ -13,7 +13,14 @@ namespace KmsCluster.Node.Clustering;
 /// </summary>
 public static class ClusterConfig
 {
-    public static Config Create(SplitBrainStrategy splitBrain) => ConfigurationFactory.ParseString($$"""
+    /// <summary>
+    /// The soonest the others may down a node that went silent: an unreachable verdict (about the acceptable
+    /// heartbeat pause, 1.5 s) plus the resolver's stable-after (1.5 s), less a safety margin. A node frozen this
+    /// long presumes itself downed (see <see cref="FreezeWatchdog"/>).
+    /// </summary>
+    public static readonly TimeSpan PresumedDownedAfterFreeze = TimeSpan.FromSeconds(2.5);
+
+    public static Config Create(SplitBrainStrategy splitBrain, string? leaseConnectionString) => ConfigurationFactory.ParseString($$"""
         akka.cluster {
           min-nr-of-members = 1
           # A downed node (partitioned away, or frozen and woken) leaves and its process stops.
@@ -28,10 +35,18 @@ public static class ClusterConfig
           use-dispatcher = kms-cluster-dispatcher
           downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
           split-brain-resolver {
-            active-strategy = {{(splitBrain == SplitBrainStrategy.KeepOldest ? "keep-oldest" : "keep-majority")}}
+            active-strategy = {{Name(splitBrain)}}
             stable-after = 1500ms
             down-all-when-unstable = on
             keep-oldest.down-if-alone = on
+            lease-majority {
+              lease-implementation = kms-sbr-lease
+              # Short: in a real partition the majority side asks first; a crashed node cannot ask at all.
+              acquire-lease-delay-for-minority = 1s
+              # Keep the lease while the holder lives (see PostgresLease): a woken or cut-off minority must
+              # never find it free.
+              release-after = 1d
+            }
           }
           failure-detector {
             heartbeat-interval = 500ms
@@ -50,6 +65,15 @@ public static class ClusterConfig
           singleton.hand-over-retry-interval = 250ms
           singleton-proxy.singleton-identification-interval = 250ms
         }
+        kms-sbr-lease {
+          lease-class = "KmsCluster.Node.Clustering.PostgresLease, kms-node"
+          connection-string = "{{(leaseConnectionString ?? "").Replace("\\", "\\\\").Replace("\"", "\\\"")}}"
+          # A holder that dies blocks the lease for at most this long.
+          heartbeat-timeout = 4s
+          heartbeat-interval = 1s
+          # Long enough to wait out a dead holder's last renewal.
+          lease-operation-timeout = 7s
+        }
         kms-cluster-dispatcher {
           type = ForkJoinDispatcher
           throughput = 50
@@ -64,6 +88,10 @@ public static class ClusterConfig
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """);
 
-    public static string Name(SplitBrainStrategy strategy) =>
-        strategy == SplitBrainStrategy.KeepOldest ? "keep-oldest" : "keep-majority";
+    public static string Name(SplitBrainStrategy strategy) => strategy switch
+    {
+        SplitBrainStrategy.LeaseMajority => "lease-majority",
+        SplitBrainStrategy.KeepOldest => "keep-oldest",
+        _ => "keep-majority",
+    };
 }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using KmsCluster.Actors.Windows;
 
 namespace KmsCluster.Node.Clustering;
 
@@ -9,11 +10,16 @@ namespace KmsCluster.Node.Clustering;
 /// (systemd, Kubernetes) starts it again as a fresh member.
 /// </summary>
 public sealed partial class ClusterMembership(ActorSystem system, IHostApplicationLifetime lifetime,
-    ILogger<ClusterMembership> log)
+    IWriteFence fence, ILogger<ClusterMembership> log)
 {
     private volatile bool _serving;
+    private volatile bool _downed;
 
-    public bool IsServing => _serving;
+    public bool IsServing => _serving && fence.MayWrite;
+
+    /// <summary>The node was removed without being asked to stop, or froze for longer than the cluster waits
+    /// before downing a silent node; the process should exit with code 1.</summary>
+    public bool WasDowned => _downed || fence is FreezeWatchdog { Fenced: true };
 
     public void Start()
     {
@@ -31,7 +37,7 @@ public sealed partial class ClusterMembership(ActorSystem system, IHostApplicati
                 return;
             }
             LogRemoved(cluster.SelfAddress.ToString());
-            Environment.ExitCode = 1;
+            _downed = true;
             lifetime.StopApplication();
         });
     }

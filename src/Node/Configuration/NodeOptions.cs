@@ -42,10 +42,14 @@ public sealed record SeedNode(string Host, int Port)
 /// <summary>Which side of a partition keeps running (Akka.NET's split brain resolver).</summary>
 public enum SplitBrainStrategy
 {
-    /// <summary>The side with more nodes; for three nodes or more.</summary>
+    /// <summary>The side that takes a lease in the cluster's database (the majority side tries first);
+    /// right for any size, two nodes included.</summary>
+    LeaseMajority,
+
+    /// <summary>The side with more nodes (ties: the lowest address); three nodes or more.</summary>
     KeepMajority,
 
-    /// <summary>The side with the oldest node, unless that node is alone (down-if-alone); for two nodes.</summary>
+    /// <summary>The side with the oldest node, unless that node is alone among three or more.</summary>
     KeepOldest,
 }
 
@@ -90,7 +94,7 @@ public static class NodeFlags
     public static readonly NodeFlag Db = new("db", "CONNECTION", "",
         "PostgreSQL connection string of the journal all nodes share (Host=..;Database=..;Username=..;Password=..); without it the node keeps its own SQLite file and stays alone");
     public static readonly NodeFlag SplitBrain = new("split-brain", "STRATEGY", "auto",
-        "keep-majority (3+ nodes), keep-oldest (2 nodes; the oldest node is downed if it is alone), auto: keep-oldest with at most 2 seeds, else keep-majority");
+        "lease-majority (the side that takes a lease in the database survives; any cluster size), keep-majority (3+ nodes), keep-oldest; auto: lease-majority with --db");
 
     public static readonly IReadOnlyList<NodeFlag> All =
     [
@@ -209,11 +213,14 @@ public static class NodeOptionsReader
 
         var splitBrain = one(NodeFlags.SplitBrain).Trim().ToLowerInvariant() switch
         {
+            "lease-majority" when database is null => throw new NodeOptionsException(
+                $"{NodeFlags.SplitBrain.Flag}: lease-majority keeps its lease in the cluster's database; it needs {NodeFlags.Db.Flag}"),
+            "lease-majority" => SplitBrainStrategy.LeaseMajority,
             "keep-majority" => SplitBrainStrategy.KeepMajority,
             "keep-oldest" => SplitBrainStrategy.KeepOldest,
-            "auto" or "" => seeds.Length <= 2 ? SplitBrainStrategy.KeepOldest : SplitBrainStrategy.KeepMajority,
+            "auto" or "" => database is null ? SplitBrainStrategy.KeepMajority : SplitBrainStrategy.LeaseMajority,
             var other => throw new NodeOptionsException(
-                $"{NodeFlags.SplitBrain.Flag}: \"{other}\" is not one of keep-majority, keep-oldest, auto"),
+                $"{NodeFlags.SplitBrain.Flag}: \"{other}\" is not one of lease-majority, keep-majority, keep-oldest, auto"),
         };
         return (host, port, seeds, database, splitBrain);
     }

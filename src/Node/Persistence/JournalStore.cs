@@ -20,6 +20,9 @@ public abstract class JournalStore
     /// </summary>
     public abstract string ClusterName { get; }
 
+    /// <summary>Where the split brain resolver's lease lives; null when there is none (a single SQLite node).</summary>
+    public virtual string? LeaseConnectionString => null;
+
     /// <summary>Akka.Persistence.Sql journal and snapshot store settings.</summary>
     public abstract Config PersistenceConfig();
 

@@ -19,7 +19,7 @@ public sealed class PostgresStore : JournalStore
 
     private PostgresStore(string connectionString, Guid clusterId, string providerName, string serverVersion)
     {
-        _connectionString = connectionString;
+        _connectionString = WithSessionLimits(connectionString);
         _providerName = providerName;
         ClusterId = clusterId;
         ServerVersion = serverVersion;
@@ -40,6 +40,9 @@ public sealed class PostgresStore : JournalStore
     /// <summary>Several writers: PostgreSQL takes concurrent commits, and the windows of several applications
     /// write at once.</summary>
     public override Config PersistenceConfig() => SqlPersistenceConfig(_connectionString, _providerName, parallelism: 4);
+
+    /// <summary>The split brain resolver's lease, in the same database (see <see cref="Clustering.PostgresLease"/>).</summary>
+    public override string? LeaseConnectionString => _connectionString;
 
     /// <summary>Connects, creating the cluster id on first use. A database that does not answer yet is waited
     /// for (it may be starting with the cluster) up to <paramref name="wait"/>; wrong credentials or a missing
@@ -86,6 +89,19 @@ public sealed class PostgresStore : JournalStore
         }
     }
 
+    /// <summary>
+    /// A node frozen in the middle of a journal write (a paused VM, SIGSTOP) keeps its transaction open, and
+    /// with it the lock on the window's next sequence number: the survivors' writes to that window would wait
+    /// for it forever. PostgreSQL ends such a session after 5 s idle in a transaction; the frozen node's write
+    /// is rolled back (it was never acknowledged) and the survivors carry on.
+    /// </summary>
+    private static string WithSessionLimits(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.Options = (builder.Options + " -c idle_in_transaction_session_timeout=5000").Trim();
+        return builder.ConnectionString;
+    }
+
     private static async Task<Guid> ReadOrCreateClusterIdAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         // Several nodes may start at once: the advisory lock makes the first one create the row.
@@ -97,6 +113,10 @@ public sealed class PostgresStore : JournalStore
                 id uuid NOT NULL,
                 created_at timestamptz NOT NULL DEFAULT now());
             INSERT INTO kms_cluster (id) VALUES (@id) ON CONFLICT (one_row) DO NOTHING;
+            CREATE TABLE IF NOT EXISTS kms_lease (
+                name text PRIMARY KEY,
+                owner text,
+                expires_at timestamptz NOT NULL);
             """, connection, transaction))
         {
             command.Parameters.AddWithValue("id", Guid.NewGuid());

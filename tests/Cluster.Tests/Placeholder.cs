@@ -1,1 +1,0 @@
-namespace KmsCluster.Cluster.Tests;
