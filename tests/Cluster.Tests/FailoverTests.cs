@@ -67,6 +67,37 @@ public sealed class FailoverTests
         });
     }
 
+    [Fact]
+    public async Task Failures_one_after_another_with_the_dead_coming_back_lose_nothing()
+    {
+        await using var database = await PostgresServer.StartAsync();
+        await using var cluster = await LocalCluster.StartAsync(database, "kms", 3);
+        await cluster.RunAsync(async () =>
+        {
+            var machines = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToArray();
+            await using var load = new ContactLoad(cluster.Nodes.Select(n => n!.ActivationEndpoint).ToList(), workers: 6,
+                ContactLoad.Pool(machines, "windows-11-enterprise"));
+            load.Start();
+            await load.WaitForAnsweredAsync(200, Settle);
+
+            // Each round kills the window's current owner and brings it back: the lease that decided the last
+            // round is held by a survivor, and the next decision may fall to another member.
+            for (var round = 0; round < 3; round++)
+            {
+                var owner = await cluster.OwnerIndexAsync("windows", Settle);
+                cluster.Nodes[owner]!.Kill();
+                await load.WaitForAnsweredAsync(load.Answered + 150, Settle);
+                await cluster.StartNodeAsync(owner);
+                await cluster.OwnerIndexAsync("windows", Settle);
+            }
+            await load.WaitForAnsweredAsync(load.Answered + 100, Settle);
+            await load.StopAsync();
+
+            Assert.Equal(3, cluster.Running.Count);
+            WindowAssert.HoldsEveryAcknowledgedContact(load, await StoredWindow.ReadAsync(cluster.Running[0], "windows"));
+        });
+    }
+
     // With two nodes only the database's lease can tell a crash from a partition: keep-oldest would shut the
     // survivor down when the oldest dies, keep-majority when the node with the lowest address dies.
     [Theory]

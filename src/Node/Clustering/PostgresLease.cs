@@ -14,13 +14,15 @@ namespace KmsCluster.Node.Clustering;
 /// nodes' clocks do not matter.
 /// The lease is sticky: the node that took it keeps renewing it while it lives (the resolver's release-after
 /// is set far out), so a node that wakes from a long freeze, or a minority cut off long ago, can never take
-/// it from the running cluster and downs itself instead. When the holder dies, its lease expires within
+/// it from the running cluster and downs itself instead. Within the running cluster any reachable member
+/// may take it over (the leader that decides may change). When the holder dies, its lease expires within
 /// heartbeat-timeout and the survivors' next decision waits that out.
 /// </summary>
 public sealed class PostgresLease : Lease
 {
     private readonly string _connectionString;
     private readonly ILoggingAdapter _log;
+    private readonly ActorSystem _system;
     private readonly object _gate = new();
     private Timer? _heartbeat;
     private Action<Exception?>? _onLost;
@@ -34,15 +36,20 @@ public sealed class PostgresLease : Lease
             throw new ArgumentException($"lease {settings.LeaseName}: connection-string is not configured");
         }
         _log = Akka.Event.Logging.GetLogger(system, typeof(PostgresLease));
+        _system = system;
     }
 
     private TimeSpan Ttl => Settings.TimeoutSettings.HeartbeatTimeout;
 
     public override Task<bool> Acquire() => Acquire(null);
 
-    /// <summary>Takes the lease if it is free, expired or already ours. A lease held by another node whose
-    /// expiry falls within the operation timeout is waited out: a holder that died stops renewing, and its
-    /// lease must pass to the survivors rather than make them down themselves.</summary>
+    /// <summary>
+    /// Takes the lease if it is free, expired or already ours. A lease held by a member this node can reach is
+    /// on our side of any split: the side's current decision-maker takes it over. A lease held by anybody else
+    /// (a member we cannot reach, a node no longer in our view) is waited out while its expiry falls within
+    /// the operation timeout: a holder that died stops renewing, and its lease must pass to the survivors
+    /// rather than make them down themselves; a holder alive on the other side keeps renewing, and we lose.
+    /// </summary>
     public override async Task<bool> Acquire(Action<Exception?>? leaseLostCallback)
     {
         var deadline = Environment.TickCount64 + (long)Settings.TimeoutSettings.OperationTimeout.TotalMilliseconds;
@@ -56,16 +63,20 @@ public sealed class PostgresLease : Lease
                         WHERE kms_lease.owner = EXCLUDED.owner OR kms_lease.owner IS NULL OR kms_lease.expires_at < now()
                         """) == 1)
                 {
-                    Held(leaseLostCallback);
-                    _log.Info("Lease {0} acquired by {1}", Settings.LeaseName, Settings.OwnerName);
-                    return true;
+                    return Acquired(leaseLostCallback, "acquired");
                 }
-                var expiresIn = await ExpiresInAsync();
+                var (holder, expiresIn) = await HolderAsync();
+                if (holder is not null && IsReachableMember(holder) &&
+                    await ExecuteAsync("UPDATE kms_lease SET owner = @owner, expires_at = now() + @ttl WHERE name = @name AND owner = @holder",
+                        ("holder", holder)) == 1)
+                {
+                    return Acquired(leaseLostCallback, $"taken over from {holder}, a member on this side");
+                }
                 var remaining = deadline - Environment.TickCount64;
                 if (expiresIn is null || expiresIn.Value.TotalMilliseconds + 100 > remaining)
                 {
-                    _log.Info("Lease {0} is held by another node that keeps renewing it; {1} does not get it",
-                        Settings.LeaseName, Settings.OwnerName);
+                    _log.Info("Lease {0} is held by {1}, which {2} cannot reach and which keeps renewing it; not acquired",
+                        Settings.LeaseName, holder ?? "another node", Settings.OwnerName);
                     return false;
                 }
                 await Task.Delay(expiresIn.Value + TimeSpan.FromMilliseconds(50));
@@ -96,6 +107,23 @@ public sealed class PostgresLease : Lease
 
     public override bool CheckLease() => Environment.TickCount64 < Interlocked.Read(ref _heldUntil);
 
+    private bool Acquired(Action<Exception?>? onLost, string how)
+    {
+        Held(onLost);
+        _log.Info("Lease {0} {1} by {2}", Settings.LeaseName, how, Settings.OwnerName);
+        return true;
+    }
+
+    /// <summary>The holder is a member of this node's cluster that this node currently reaches (owner names
+    /// are the members' system@host:port).</summary>
+    private bool IsReachableMember(string holder)
+    {
+        var state = Akka.Cluster.Cluster.Get(_system).State;
+        return state.Members.Any(m => m.Address.HostPort() == holder &&
+                                      m.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp &&
+                                      !state.Unreachable.Contains(m));
+    }
+
     private void Held(Action<Exception?>? onLost)
     {
         lock (_gate)
@@ -107,17 +135,18 @@ public sealed class PostgresLease : Lease
         }
     }
 
-    /// <summary>How long until the current holder's lease expires, by the database's clock; null when it
-    /// cannot be told.</summary>
-    private async Task<TimeSpan?> ExpiresInAsync()
+    /// <summary>The current holder and how long until its lease expires, by the database's clock.</summary>
+    private async Task<(string? Holder, TimeSpan? ExpiresIn)> HolderAsync()
     {
         using var timeout = new CancellationTokenSource(Settings.TimeoutSettings.OperationTimeout);
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(timeout.Token);
         await using var command = new NpgsqlCommand(
-            "SELECT greatest(expires_at - now(), interval '0') FROM kms_lease WHERE name = @name", connection);
+            "SELECT owner, greatest(expires_at - now(), interval '0') FROM kms_lease WHERE name = @name", connection);
         command.Parameters.AddWithValue("name", Settings.LeaseName);
-        return await command.ExecuteScalarAsync(timeout.Token) as TimeSpan?;
+        await using var reader = await command.ExecuteReaderAsync(timeout.Token);
+        if (!await reader.ReadAsync(timeout.Token)) return (null, null);
+        return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetFieldValue<TimeSpan>(1));
     }
 
     private async Task RenewAsync()
@@ -166,7 +195,7 @@ public sealed class PostgresLease : Lease
         }
     }
 
-    private async Task<int> ExecuteAsync(string sql)
+    private async Task<int> ExecuteAsync(string sql, params (string Name, object Value)[] extra)
     {
         using var timeout = new CancellationTokenSource(Settings.TimeoutSettings.OperationTimeout);
         await using var connection = new NpgsqlConnection(_connectionString);
@@ -175,6 +204,7 @@ public sealed class PostgresLease : Lease
         command.Parameters.AddWithValue("name", Settings.LeaseName);
         command.Parameters.AddWithValue("owner", Settings.OwnerName);
         command.Parameters.AddWithValue("ttl", Ttl);
+        foreach (var (name, value) in extra) command.Parameters.AddWithValue(name, value);
         return await command.ExecuteNonQueryAsync(timeout.Token);
     }
 }
