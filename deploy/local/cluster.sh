@@ -17,8 +17,8 @@ waits until Ctrl+C, then stops the nodes (SIGTERM, SIGKILL after 20 s) and the d
   --db-only   start only the database, print its connection string (same as -n 0)
   -h          this help
 
-Node i: --listen 127.0.0.1:1688+i --admin 127.0.0.1:8688+i --cluster-port 4053+i, seeds are nodes 0 and 1,
---split-brain keep-oldest for 2 nodes, else keep-majority. Logs: <tempdir>/node<i>.log.
+Node i: --listen 127.0.0.1:1688+i --admin 127.0.0.1:8688+i --cluster-port 4053+i, seeds are nodes 0 and 1;
+split brain by the database's lease (the default, right for any size). Logs: <tempdir>/node<i>.log.
 EOF
 }
 
@@ -163,8 +163,6 @@ dotnet build "$repo/src/Node" -c Release -nologo -v q >"$build_log" 2>&1 ||
 node_dll=$(dotnet msbuild "$repo/src/Node" -nologo -getProperty:TargetPath -p:Configuration=Release)
 [[ -f $node_dll ]] || { say "no kms-node.dll at '$node_dll' after the build"; exit 1; }
 
-split_brain="keep-majority"
-[[ $nodes -eq 2 ]] && split_brain="keep-oldest"
 seeds=(--seed "127.0.0.1:$((4053 + offset))")
 [[ $nodes -ge 2 ]] && seeds+=(--seed "127.0.0.1:$((4054 + offset))")
 
@@ -198,7 +196,6 @@ for ((i = 0; i < nodes; i++)); do
     --data "$dir/node$i" \
     --name "node$i" \
     --db "$db" \
-    --split-brain "$split_brain" \
     >"$log" 2>&1 &
   pids+=($!)
   wait_ready "$i" "$!" "$log"
@@ -221,7 +218,7 @@ for ((i = 0; i < nodes; i++)); do
 done
 echo
 echo "journal:     PostgreSQL on 127.0.0.1:$db_port, --db \"$db\""
-echo "split brain: $split_brain"
+echo "split brain: lease-majority (a lease in the database decides which side survives)"
 echo
 echo "Try:"
 echo "  dotnet run --project src/Client -- activate --server 127.0.0.1:$((1688 + offset))$([[ $nodes -ge 2 ]] && echo " --server 127.0.0.1:$((1689 + offset))") --product windows-11-pro"
