@@ -196,6 +196,28 @@ public sealed partial class NodeProcess : IAsyncDisposable
     {
         Signal(SigStop);
         _frozen = true;
+        // The kernel stops the process asynchronously; return only once it is stopped, so a test's next step
+        // cannot still be served by a thread that had not stopped yet.
+        var deadline = Environment.TickCount64 + 5000;
+        while (!IsStopped() && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(5);
+        }
+    }
+
+    /// <summary>The process state in /proc/PID/stat is T (stopped by a signal).</summary>
+    private bool IsStopped()
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            // pid (comm) state ...: the state follows the last ')' (comm may hold spaces and parentheses).
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+        }
+        catch (IOException)
+        {
+            return true; // gone
+        }
     }
 
     /// <summary>SIGCONT: a frozen node runs again.</summary>
