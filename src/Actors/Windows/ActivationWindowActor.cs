@@ -127,9 +127,13 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
         var decision = _window.Decide(contacts, _time.GetUtcNow());
         _window.Apply(decision.Event);
         (_writing, _waiting) = (_waiting, _writing);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         PersistAsync(decision.Event, recorded =>
         {
+            WindowMetrics.JournalWrite.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            WindowMetrics.ContactsPerEvent.Record(contacts.Count);
+            WindowMetrics.ContactsRecorded.Add(contacts.Count);
             var offset = 0;
             foreach (var written in _writing)
             {

@@ -1,0 +1,31 @@
+using System.Diagnostics.Metrics;
+
+namespace KmsCluster.Actors.Windows;
+
+/// <summary>
+/// What the windows and gateways do, as System.Diagnostics.Metrics instruments (meter "KmsCluster"):
+/// `dotnet-counters monitor -p PID --counters KmsCluster` shows them live, and an OpenTelemetry exporter can
+/// pick them up. Recording is a few nanoseconds when nobody listens.
+/// </summary>
+public static class WindowMetrics
+{
+    public const string MeterName = "KmsCluster";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Time from handing a window's event to the journal until it is durable.</summary>
+    public static readonly Histogram<double> JournalWrite =
+        Meter.CreateHistogram<double>("kms.window.journal_write.duration", "ms", "Time to journal one window event (one group commit)");
+
+    /// <summary>Contacts per journaled event: the group commit's batch size.</summary>
+    public static readonly Histogram<int> ContactsPerEvent =
+        Meter.CreateHistogram<int>("kms.window.contacts_per_event", "{contact}", "Contacts journaled together in one event");
+
+    /// <summary>Contacts per message from a node's gateway to a window.</summary>
+    public static readonly Histogram<int> ContactsPerBatch =
+        Meter.CreateHistogram<int>("kms.gateway.contacts_per_batch", "{contact}", "Contacts a gateway sends to a window in one message");
+
+    /// <summary>Contacts journaled, by window.</summary>
+    public static readonly Counter<long> ContactsRecorded =
+        Meter.CreateCounter<long>("kms.window.contacts_recorded", "{contact}", "Contacts journaled");
+}
