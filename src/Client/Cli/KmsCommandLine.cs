@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KmsCluster.Client.Load;
 
 namespace KmsCluster.Client.Cli;
 
@@ -25,10 +26,16 @@ public static class KmsCommandLine
             ActivateCommand.Create(output),
             WindowCommand.Create(output),
             ClusterCommand.Create(output),
+            LoadCommand.Create(output),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
+            if (parsed.CommandResult.Command.Name == "load")
+            {
+                output.Error.WriteLine($"{LoadCommand.Prefix}{parsed.Errors[0].Message} (see kms load --help)");
+                return ExitCodes.Usage;
+            }
             return output.Fail(ExitCodes.Usage, $"{parsed.Errors[0].Message} (see kms --help)");
         }
         var invocation = new InvocationConfiguration { Output = output.Out, Error = output.Error };
