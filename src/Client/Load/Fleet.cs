@@ -36,7 +36,6 @@ public sealed class Fleet
     private readonly Guid[] _cmids;
     private readonly byte[] _productIndex;
     private readonly string[] _names;
-    private readonly ulong _vmBits;
 
     public Fleet(int machines, long seed, IReadOnlyList<FleetShare> mix)
     {
@@ -57,7 +56,6 @@ public sealed class Fleet
         _cmids = new Guid[machines];
         _productIndex = new byte[machines];
         _names = new string[machines];
-        _vmBits = (ulong)VirtualMachinePercent;
         for (var i = 0; i < machines; i++)
         {
             _cmids[i] = MachineId(seed, i);
@@ -97,7 +95,7 @@ public sealed class Fleet
 
     public string NameOf(int machine) => _names[machine];
 
-    public bool IsVirtualMachine(int machine) => Hash(Seed, machine, 2) % 100 < _vmBits;
+    public bool IsVirtualMachine(int machine) => Hash(Seed, machine, 2) % 100 < VirtualMachinePercent;
 
     /// <summary>A number in [0, 1) fixed for the machine; spreads fleet start times.</summary>
     public double Phase(int machine) => (Hash(Seed, machine, 3) >> 11) * (1.0 / (1UL << 53));

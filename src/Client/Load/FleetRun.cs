@@ -53,6 +53,8 @@ internal sealed class FleetRun : LoadRun
         _limit = options.Requests ?? long.MaxValue;
     }
 
+    private protected override bool RunsForWholeDuration => true;
+
     private protected override Task ConnectAsync(CancellationToken cancellationToken) =>
         ProbeAsync(Options.Servers, ConnectTimeout(Options), cancellationToken);
 
@@ -128,7 +130,7 @@ internal sealed class FleetRun : LoadRun
             {
                 try
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(Math.Min((double)wait / Stopwatch.Frequency, 3600)), Stopping);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(Math.Min(wait * 1000.0 / Stopwatch.Frequency, 3_600_000))), Stopping);
                 }
                 catch (OperationCanceledException)
                 {
@@ -151,10 +153,12 @@ internal sealed class FleetRun : LoadRun
                     ? RequestFor(machine, LicenseState.InitialGrace, (uint)(GraceMinutes - now / 60_000))
                     : RequestFor(machine, LicenseState.Notification, 0);
             uint next;
+            // From the due time, or from the send when that is (less than a millisecond) earlier.
+            var since = Math.Min(dueAt, Stopwatch.GetTimestamp());
             try
             {
                 var answer = await client.RequestAsync(request, Abandoning);
-                shard.Record(answer.Result, LoadStats.MicrosecondsSince(dueAt));
+                shard.Record(answer.Result, LoadStats.MicrosecondsSince(since));
                 if (answer.Result.IsError)
                 {
                     next = activationMinutes;

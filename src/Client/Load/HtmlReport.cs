@@ -12,7 +12,7 @@ public static class HtmlReport
     private const int Height = 260;
     private const int Left = 64;
     private const int Right = 16;
-    private const int Top = 16;
+    private const int Top = 32;
     private const int Bottom = 36;
 
     public static string Render(LoadResult result)
@@ -104,9 +104,9 @@ public static class HtmlReport
             html.Append(Inv($"<text x=\"{X(second):0.#}\" y=\"{Top + plotHeight + 14}\" text-anchor=\"middle\">{second}</text>\n"));
         }
         html.Append(Inv($"<text x=\"{Left + plotWidth / 2}\" y=\"{Height - 4}\" text-anchor=\"middle\">second of the run</text>\n"));
-        html.Append(Inv($"<text x=\"12\" y=\"{Top + 8}\">{WebUtility.HtmlEncode(unit)}</text>\n"));
+        html.Append(Inv($"<text x=\"{Left - 6}\" y=\"{Top - 14}\" text-anchor=\"end\">{WebUtility.HtmlEncode(unit)}</text>\n"));
 
-        var legendX = Left + 12;
+        var legendX = Left + 24;
         foreach (var (name, color, values) in series)
         {
             // A second without a value (no response: no latency) breaks the line.
@@ -136,8 +136,8 @@ public static class HtmlReport
                 }
             }
             Flush();
-            html.Append(Inv($"<rect x=\"{legendX}\" y=\"{Top + 2}\" width=\"10\" height=\"10\" fill=\"{color}\"/>\n"));
-            html.Append(Inv($"<text x=\"{legendX + 14}\" y=\"{Top + 11}\">{WebUtility.HtmlEncode(name)}</text>\n"));
+            html.Append(Inv($"<rect x=\"{legendX}\" y=\"{Top - 24}\" width=\"10\" height=\"10\" fill=\"{color}\"/>\n"));
+            html.Append(Inv($"<text x=\"{legendX + 14}\" y=\"{Top - 15}\">{WebUtility.HtmlEncode(name)}</text>\n"));
             legendX += 90;
         }
         html.Append("</svg>\n");

@@ -151,19 +151,21 @@ internal static class LoadCommand
             {
                 run = await LoadRun.RunAsync(options, machines, progress =>
                 {
-                    live.UpdateTarget(new Markup(Progress(progress)));
+                    live.UpdateTarget(Progress(progress));
                     live.Refresh();
                 }, cancellationToken);
             });
         return run!;
     }
 
-    private static string Progress(LoadProgress p)
+    private static Rows Progress(LoadProgress p)
     {
         static string Ms(double? value) => value is { } v ? v.ToString("0.###", CultureInfo.InvariantCulture) + " ms" : "-";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"[bold]{p.Elapsed.TotalSeconds:0} s[/]  {p.LastSecond.Responses} req/s  responses {p.Responses}  " +
-            $"errors {(p.Errors > 0 ? $"[red]{p.Errors}[/]" : "0")}  p50 {Ms(p.P50Ms)}  p99 {Ms(p.P99Ms)}  [grey](Ctrl+C stops and reports)[/]");
+        var errors = p.Errors > 0 ? $"[red]{p.Errors} errors[/]" : "0 errors";
+        return new Rows(
+            new Markup(string.Create(CultureInfo.InvariantCulture,
+                $"[bold]{p.Elapsed.TotalSeconds:0} s[/]  {p.LastSecond.Responses} req/s  {p.Responses} responses  {errors}  p50 {Ms(p.P50Ms)}  p99 {Ms(p.P99Ms)}")),
+            new Markup("[grey]so far; Ctrl+C stops the run and reports[/]"));
     }
 
     private static int Fail(CliOutput output, int exitCode, string message)

@@ -80,6 +80,10 @@ public abstract class LoadRun
 
     private protected virtual FleetSummary? FleetSummary(long endTimestamp) => null;
 
+    /// <summary>True when workers that finished early (nothing due before the end) still leave the run going until
+    /// its duration is over: a fleet waiting for renewals is idle, not done.</summary>
+    private protected virtual bool RunsForWholeDuration => false;
+
     private async Task<LoadResult> RunAsync(CancellationToken cancellationToken)
     {
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -106,8 +110,13 @@ public abstract class LoadRun
         var workers = Task.WhenAll(StartWorkers());
         var sampler = SampleAsync(samplerStop.Token);
 
-        // Done when every worker finished its share (--requests), or stopped when the run is over.
-        await Task.WhenAny(workers, Task.Delay(Timeout.Infinite, stopping.Token));
+        // Done when every worker finished its share (--requests) or lost its server for good, or when the run is over.
+        var over = Task.Delay(Timeout.Infinite, stopping.Token);
+        await Task.WhenAny(workers, over);
+        if (RunsForWholeDuration && Options.Duration is not null)
+        {
+            await over.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         stopping.Cancel();
         if (!workers.IsCompleted)
         {

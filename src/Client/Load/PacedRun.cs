@@ -62,9 +62,7 @@ internal sealed class PacedRun : LoadRun
             var shard = Stats.For(c);
             for (var l = 0; l < Options.Pipeline; l++)
             {
-                lanes[c * Options.Pipeline + l] = open
-                    ? Task.Run(() => OpenLaneAsync(worker, shard))
-                    : Task.Run(() => ClosedLaneAsync(worker, shard));
+                lanes[c * Options.Pipeline + l] = Task.Run(() => LaneAsync(worker, shard, open));
             }
         }
         return lanes;
@@ -78,95 +76,82 @@ internal sealed class PacedRun : LoadRun
         }
     }
 
-    private async Task ClosedLaneAsync(Worker worker, LoadStats.Shard shard)
-    {
-        while (!Stopping.IsCancellationRequested)
-        {
-            var n = Interlocked.Increment(ref _next) - 1;
-            if (n >= _limit)
-            {
-                return;
-            }
-            var connection = worker.Current;
-            if (!connection.IsOpen && (connection = await worker.ReconnectAsync()) is null)
-            {
-                return;
-            }
-            var request = RequestFor((int)(n % Fleet.Count), LicenseState.InitialGrace, 43200);
-            if (!await SendAsync(connection, request, Stopwatch.GetTimestamp(), shard))
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task OpenLaneAsync(Worker worker, LoadStats.Shard shard)
+    /// <summary>One request in flight at a time, until the run stops or the requests run out. Everything per
+    /// request happens in this one method, so its state machine is allocated once per lane, not per request.</summary>
+    private async Task LaneAsync(Worker worker, LoadStats.Shard shard, bool open)
     {
         var connections = _workers.Length;
+        var machines = Fleet.Count;
+        var oneMillisecond = Stopwatch.Frequency / 1000;
         while (!Stopping.IsCancellationRequested)
         {
-            var n = worker.Index + (Interlocked.Increment(ref worker.NextSlot) - 1) * connections;
-            if (n >= _limit)
+            long n;
+            long since;
+            if (open)
             {
-                return;
-            }
-            var due = StartTimestamp + (long)(n * _ticksPerRequest);
-            if (due >= EndTimestamp)
-            {
-                return;
-            }
-            var wait = due - Stopwatch.GetTimestamp();
-            if (wait > Stopwatch.Frequency / 1000)
-            {
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), Stopping);
-                }
-                catch (OperationCanceledException)
+                n = worker.Index + (Interlocked.Increment(ref worker.NextSlot) - 1) * connections;
+                if (n >= _limit)
                 {
                     return;
                 }
+                since = StartTimestamp + (long)(n * _ticksPerRequest);
+                if (since >= EndTimestamp)
+                {
+                    return;
+                }
+                var wait = since - Stopwatch.GetTimestamp();
+                if (wait > oneMillisecond)
+                {
+                    try
+                    {
+                        // Whole milliseconds, rounded up: timers never fire before their time, so this never sends early.
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait * 1000.0 / Stopwatch.Frequency)), Stopping);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
             }
+            else
+            {
+                n = Interlocked.Increment(ref _next) - 1;
+                if (n >= _limit)
+                {
+                    return;
+                }
+                since = 0;
+            }
+
             var connection = worker.Current;
             if (!connection.IsOpen && (connection = await worker.ReconnectAsync()) is null)
             {
                 return;
             }
-            var request = RequestFor((int)(n % Fleet.Count), LicenseState.InitialGrace, 43200);
-            if (!await SendAsync(connection, request, due, shard))
+            var request = RequestFor((int)(n % machines), LicenseState.InitialGrace, 43200);
+            // Open loop: from the scheduled time, or from the send when that is (less than a millisecond) earlier.
+            since = open ? Math.Min(since, Stopwatch.GetTimestamp()) : Stopwatch.GetTimestamp();
+            try
+            {
+                var result = await connection.ActivateAsync(request, Options.Timeout, Abandoning);
+                shard.Record(result, LoadStats.MicrosecondsSince(since));
+            }
+            catch (TimeoutException)
+            {
+                shard.RecordNoAnswer();
+            }
+            catch (KmsConnectionException)
+            {
+                if (Abandoning.IsCancellationRequested)
+                {
+                    return;
+                }
+                shard.RecordNoAnswer();
+            }
+            catch (OperationCanceledException) when (Abandoning.IsCancellationRequested)
             {
                 return;
             }
-        }
-    }
-
-    /// <summary>Sends one request and records its answer with the latency since <paramref name="since"/>.</summary>
-    /// <returns>False when the run abandoned the request.</returns>
-    private async ValueTask<bool> SendAsync(KmsConnection connection, ActivationRequest request, long since, LoadStats.Shard shard)
-    {
-        try
-        {
-            var result = await connection.ActivateAsync(request, Options.Timeout, Abandoning);
-            shard.Record(result, LoadStats.MicrosecondsSince(since));
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            shard.RecordNoAnswer();
-            return true;
-        }
-        catch (KmsConnectionException)
-        {
-            if (Abandoning.IsCancellationRequested)
-            {
-                return false;
-            }
-            shard.RecordNoAnswer();
-            return true;
-        }
-        catch (OperationCanceledException) when (Abandoning.IsCancellationRequested)
-        {
-            return false;
         }
     }
 
