@@ -133,8 +133,9 @@ public sealed class LoadCommandTests
         Assert.Equal("open", report.GetProperty("mode").GetString());
         Assert.Equal(50, report.Double("rate"));
         Assert.Equal(10, report.Long("responses"));
-        // Every answer took at least the host's delay, measured from the scheduled send time.
-        Assert.True(report.GetProperty("latencyMs").Double("p50") >= delay.TotalMilliseconds, report.ToString());
+        // Every answer took at least the host's delay (less a millisecond or two of timer granularity in the fake),
+        // measured from the scheduled send time.
+        Assert.True(report.GetProperty("latencyMs").Double("p50") >= delay.TotalMilliseconds - 3, report.ToString());
     }
 
     [Fact]
@@ -170,7 +171,7 @@ public sealed class LoadCommandTests
 
         Assert.True(exit == 0, stderr);
         Assert.Equal(10, report.Long("responses"));
-        Assert.True(report.GetProperty("latencyMs").Double("p50") >= serviceTime.TotalMilliseconds, report.ToString());
+        Assert.True(report.GetProperty("latencyMs").Double("p50") >= serviceTime.TotalMilliseconds - 3, report.ToString());
     }
 
     [Fact]
