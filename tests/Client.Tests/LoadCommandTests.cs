@@ -112,7 +112,7 @@ public sealed class LoadCommandTests
             "--connections", "4", "--pipeline", "2", "--requests", "200");
 
         Assert.True(exit == 0, stderr);
-        // Two connections each (the probes before the run connect once more to nobody: there are 4 connections).
+        // Connections 0 and 2 go to a, 1 and 3 to b.
         Assert.Equal(2, a.ConnectionsAccepted);
         Assert.Equal(2, b.ConnectionsAccepted);
         Assert.Equal(200, a.RequestsReceived + b.RequestsReceived);

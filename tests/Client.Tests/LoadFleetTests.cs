@@ -106,4 +106,20 @@ public sealed class LoadFleetTests
         Assert.Equal(20, fleet.Long("notActivatedMachines"));
         Assert.True(report.Long("answers") >= 20);
     }
+
+    [Fact]
+    public async Task A_fleet_with_nothing_due_until_after_the_end_still_runs_for_its_duration()
+    {
+        // Five Office machines activate in the boot storm and would renew in 7 days (real time): nothing more is due.
+        await using var host = LoadFakeHost.Start();
+
+        var (exit, report, _, stderr) = await RunJsonAsync("--server", host.Address.ToString(), "--fleet", "--boot-storm",
+            "--clients", "5", "--product", "office-ltsc-2024-professional-plus", "--duration", "1200ms");
+
+        Assert.True(exit == 0, stderr);
+        Assert.True(report.Double("durationSeconds") >= 1.1, report.ToString());
+        Assert.Equal(5, host.RequestsReceived);
+        Assert.Equal(1, report.GetProperty("fleet").Long("activatedMachines"));
+        Assert.Equal(4, report.GetProperty("fleet").Long("notActivatedMachines"));
+    }
 }
