@@ -107,6 +107,7 @@ public static partial class NodeHost
                 loggers.AddLogger<AkkaLogBridge>();
             });
             akka.AddHocon(store.PersistenceConfig(), HoconAddMode.Prepend);
+            if (store.PersistenceSetup() is { } persistenceSetup) akka.AddSetup(persistenceSetup);
             akka.AddHocon(ClusterConfig.Create(options.SplitBrain, store.LeaseConnectionString), HoconAddMode.Prepend);
             akka.AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
             akka.WithRemoting(new RemoteOptions

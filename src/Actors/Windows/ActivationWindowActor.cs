@@ -131,9 +131,9 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
 
         PersistAsync(decision.Event, recorded =>
         {
-            WindowMetrics.JournalWrite.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            WindowMetrics.ContactsPerEvent.Record(contacts.Count);
-            WindowMetrics.ContactsRecorded.Add(contacts.Count);
+            KmsMetrics.JournalWrite.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            KmsMetrics.ContactsPerEvent.Record(contacts.Count);
+            KmsMetrics.ContactsRecorded.Add(contacts.Count);
             var offset = 0;
             foreach (var written in _writing)
             {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using KmsCluster.Actors;
 using KmsCluster.Actors.Domain;
 using KmsCluster.Actors.Gateway;
 using KmsCluster.Node.Clustering;
@@ -80,6 +82,7 @@ public sealed partial class ActivationService(
         var product = pending.Product;
         var request = pending.Request;
         var (activated, validUntil) = ActivationPolicy.Decide(count, product.Threshold, recordedAt);
+        KmsMetrics.ActivationDuration.Record(Stopwatch.GetElapsedTime(pending.SubmittedAt).TotalMilliseconds);
         stats.Answered(activated);
         if (log.IsEnabled(LogLevel.Debug))
         {
@@ -132,6 +135,7 @@ internal sealed class PendingActivation(
     public uint RequestId { get; } = requestId;
     public ActivationRequest Request { get; } = request;
     public Product Product { get; } = product;
+    public long SubmittedAt { get; } = Stopwatch.GetTimestamp();
 
     public override void Recorded(DateTimeOffset recordedAt, int count) => service.Complete(this, recordedAt, count);
 

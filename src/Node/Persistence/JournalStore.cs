@@ -1,3 +1,4 @@
+using Akka.Actor.Setup;
 using Akka.Configuration;
 
 namespace KmsCluster.Node.Persistence;
@@ -25,6 +26,12 @@ public abstract class JournalStore
 
     /// <summary>Akka.Persistence.Sql journal and snapshot store settings.</summary>
     public abstract Config PersistenceConfig();
+
+    /// <summary>Connection settings HOCON cannot express (see <see cref="SqliteStore"/>); null when none.</summary>
+    public virtual Setup? PersistenceSetup() => null;
+
+    protected const string JournalPluginId = "akka.persistence.journal.sql";
+    protected const string SnapshotPluginId = "akka.persistence.snapshot-store.sql";
 
     protected static Config SqlPersistenceConfig(string connectionString, string providerName, int parallelism) =>
         ConfigurationFactory.ParseString($$"""

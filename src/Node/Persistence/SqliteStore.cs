@@ -1,4 +1,7 @@
+using Akka.Actor.Setup;
 using Akka.Configuration;
+using Akka.Persistence.Sql.Config;
+using LinqToDB;
 using Microsoft.Data.Sqlite;
 
 namespace KmsCluster.Node.Persistence;
@@ -56,5 +59,32 @@ public sealed class SqliteStore : JournalStore
 
     /// <summary>Akka.Persistence.Sql journal and snapshot store on this file. One writer at a time: SQLite
     /// serialises writers anyway, and parallel ones would only wait on its lock.</summary>
-    public override Config PersistenceConfig() => SqlPersistenceConfig(ConnectionString, "SQLite.MS", parallelism: 1);
+    public override Config PersistenceConfig() => SqlPersistenceConfig(ConnectionString, ProviderName, parallelism: 1);
+
+    /// <summary>
+    /// The journal, the snapshot store and the trimming deletes write on separate connections, and SQLite
+    /// admits one writer at a time. Microsoft.Data.Sqlite answers a busy database by sleeping 150 ms before
+    /// it tries again, which stalled every client behind the journal each time a snapshot crossed a write.
+    /// SQLite's own busy handler, switched on per connection, waits in steps of a millisecond or so instead.
+    /// </summary>
+    public override Setup PersistenceSetup()
+    {
+        var options = new DataOptions()
+            .UseConnectionString(ProviderName, ConnectionString)
+            .UseAfterConnectionOpened(connection =>
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = $"PRAGMA busy_timeout={BusyTimeoutMilliseconds};";
+                command.ExecuteNonQuery();
+            });
+        var setup = new MultiDataOptionsSetup();
+        setup.AddDataOptions(JournalPluginId, options);
+        setup.AddDataOptions(SnapshotPluginId, options);
+        return setup;
+    }
+
+    private const string ProviderName = "SQLite.MS";
+
+    /// <summary>As long as the command timeout: a writer waits its turn rather than failing.</summary>
+    private const int BusyTimeoutMilliseconds = 30_000;
 }

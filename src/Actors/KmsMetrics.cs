@@ -1,17 +1,21 @@
 using System.Diagnostics.Metrics;
 
-namespace KmsCluster.Actors.Windows;
+namespace KmsCluster.Actors;
 
 /// <summary>
-/// What the windows and gateways do, as System.Diagnostics.Metrics instruments (meter "KmsCluster"):
+/// What the node, its gateways and windows do, as System.Diagnostics.Metrics instruments (meter "KmsCluster"):
 /// `dotnet-counters monitor -p PID --counters KmsCluster` shows them live, and an OpenTelemetry exporter can
 /// pick them up. Recording is a few nanoseconds when nobody listens.
 /// </summary>
-public static class WindowMetrics
+public static class KmsMetrics
 {
     public const string MeterName = "KmsCluster";
 
     private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Time from a valid request reaching the node until its answer is ready (window journaled).</summary>
+    public static readonly Histogram<double> ActivationDuration =
+        Meter.CreateHistogram<double>("kms.activation.duration", "ms", "Time from a request read to its answer ready to write");
 
     /// <summary>Time from handing a window's event to the journal until it is durable.</summary>
     public static readonly Histogram<double> JournalWrite =
@@ -24,6 +28,11 @@ public static class WindowMetrics
     /// <summary>Contacts per message from a node's gateway to a window.</summary>
     public static readonly Histogram<int> ContactsPerBatch =
         Meter.CreateHistogram<int>("kms.gateway.contacts_per_batch", "{contact}", "Contacts a gateway sends to a window in one message");
+
+    /// <summary>Time from a gateway sending a batch until the window's answer is back: journal time plus
+    /// messaging (and, in a cluster, the network).</summary>
+    public static readonly Histogram<double> BatchRoundTrip =
+        Meter.CreateHistogram<double>("kms.gateway.batch_round_trip.duration", "ms", "Time from a gateway sending a batch to a window until the answer");
 
     /// <summary>Contacts journaled, by window.</summary>
     public static readonly Counter<long> ContactsRecorded =
