@@ -10,23 +10,29 @@ var connections = Arg("--connections", 32);
 var pipeline = Arg("--pipeline", 8);
 
 await using var database = await PostgresServer.StartAsync();
-Console.WriteLine($"PostgreSQL {database.Port}; load: {connections} connections x {pipeline} in flight, {seconds} s per setup, new machine per request");
+Console.WriteLine($"PostgreSQL {database.Port}; kms load: {connections} connections x {pipeline} in flight, {seconds} s per setup, 1,000,000 machines");
 
-// Throughput: one node on PostgreSQL, then a 3-node cluster on PostgreSQL, same load, same run.
-LoadResult single, triple;
+// Throughput: one node on PostgreSQL, then a 3-node cluster on PostgreSQL, same `kms load` settings, same run.
+var results = Directory.CreateTempSubdirectory("kms-cluster-bench-").FullName;
+string[] Load(int forSeconds) =>
+[
+    "--connections", connections.ToString(CultureInfo.InvariantCulture), "--pipeline", pipeline.ToString(CultureInfo.InvariantCulture),
+    "--duration", forSeconds.ToString(CultureInfo.InvariantCulture) + "s", "--clients", "1000000", "--product", "windows-11-pro",
+];
+KmsLoadResult single, triple;
 await using (var one = await LocalCluster.StartAsync(database, "bench_single", 1))
 {
     await one.OwnerIndexAsync("windows", TimeSpan.FromSeconds(60));
-    await LoadRun.RunAsync(one.Running.Select(n => n.ActivationEndpoint).ToList(), connections, pipeline, TimeSpan.FromSeconds(3), "windows-11-pro");
-    single = await LoadRun.RunAsync(one.Running.Select(n => n.ActivationEndpoint).ToList(), connections, pipeline,
-        TimeSpan.FromSeconds(seconds), "windows-11-pro");
+    var endpoints = one.Running.Select(n => n.ActivationEndpoint).ToList();
+    await KmsLoad.RunAsync(endpoints, results, "single-warmup", Load(3));
+    single = await KmsLoad.RunAsync(endpoints, results, "single", Load(seconds));
 }
 await using (var three = await LocalCluster.StartAsync(database, "bench_triple", 3))
 {
     await three.OwnerIndexAsync("windows", TimeSpan.FromSeconds(60));
     var endpoints = three.Running.Select(n => n.ActivationEndpoint).ToList();
-    await LoadRun.RunAsync(endpoints, connections, pipeline, TimeSpan.FromSeconds(3), "windows-11-pro");
-    triple = await LoadRun.RunAsync(endpoints, connections, pipeline, TimeSpan.FromSeconds(seconds), "windows-11-pro");
+    await KmsLoad.RunAsync(endpoints, results, "triple-warmup", Load(3));
+    triple = await KmsLoad.RunAsync(endpoints, results, "triple", Load(seconds));
 
     // Failover: kill -9 the Windows window's owner, measure until a survivor answers for it again.
     var times = new List<double>();
@@ -49,9 +55,9 @@ await using (var three = await LocalCluster.StartAsync(database, "bench_triple",
     Console.WriteLine($"failover after kill -9 of the owner, {runs} runs: median {Median(times):0.00} s, min {times[0]:0.00} s, max {times[^1]:0.00} s");
 }
 
-static void Row(string name, LoadResult result, LoadResult baseline) =>
+static void Row(string name, KmsLoadResult result, KmsLoadResult baseline) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {result.PerSecond:0} | {result.PerSecond / baseline.PerSecond:0.00} | {result.P50Milliseconds:0.0} | {result.P99Milliseconds:0.0} | {result.Errors} |"));
+        $"| {name} | {result.Throughput:0} | {result.Throughput / baseline.Throughput:0.00} | {result.P50:0.0} | {result.P99:0.0} | {result.Errors} |"));
 
 static double Median(List<double> sorted) =>
     sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The throughput benchmark in one go (docs/benchmarks.md): the Kestrel echo baseline, one node on SQLite and a
+# 3-node cluster on PostgreSQL under the same `kms load` settings, printed as a table of activations/s and p99
+# with the ratio of each to the baseline; then cost growth with 10k, 100k and 1M machines.
+#   bench/run.sh [--seconds 15] [--warmup 10] [--skip-cluster] [--skip-growth]
+# Failover time and cluster-vs-one-node throughput: dotnet run -c Release --project bench/ClusterBench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# The cluster runs on a private PostgreSQL server started from these binaries.
+source tests/postgres-env.sh
+
+dotnet build bench/LoadBench -c Release -v quiet -nologo
+exec dotnet bench/LoadBench/bin/Release/net10.0/LoadBench.dll "$@"
