@@ -9,6 +9,9 @@ internal sealed class CatalogDocument
     public string? Comment { get; set; }
     public List<ApplicationEntry>? Applications { get; set; }
     public List<ProductEntry>? Products { get; set; }
+    public List<HostOsEntry>? HostOperatingSystems { get; set; }
+    public List<KeyGroupEntry>? KeyGroups { get; set; }
+    public List<MinimumUpdateEntry>? MinimumUpdates { get; set; }
 
     internal sealed class ApplicationEntry
     {
@@ -26,6 +29,34 @@ internal sealed class CatalogDocument
         public string? Family { get; set; }
         public string? Kind { get; set; }
         public int? Threshold { get; set; }
+    }
+
+    internal sealed class HostOsEntry
+    {
+        public string? Name { get; set; }
+        public string? Kind { get; set; }
+    }
+
+    internal sealed class KeyGroupEntry
+    {
+        public string? Name { get; set; }
+        public string? Comment { get; set; }
+        public List<string>? HostableOn { get; set; }
+        public ActivatesEntry? Activates { get; set; }
+    }
+
+    internal sealed class ActivatesEntry
+    {
+        public List<string>? Families { get; set; }
+        public List<string>? Products { get; set; }
+    }
+
+    internal sealed class MinimumUpdateEntry
+    {
+        public string? HostOs { get; set; }
+        public List<string>? Clients { get; set; }
+        public string? Update { get; set; }
+        public string? Released { get; set; }
     }
 }
 

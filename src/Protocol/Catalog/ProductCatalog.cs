@@ -5,7 +5,7 @@ namespace KmsCluster.Protocol.Catalog;
 
 /// <summary>The products a host knows: applications, editions and their thresholds. Loaded from JSON data
 /// (the embedded default, or an operator's file) and checked so that a bad file fails with a precise reason.</summary>
-public sealed class ProductCatalog
+public sealed partial class ProductCatalog
 {
     /// <summary>Highest threshold a catalogue may set; a window keeps twice that many contacts.</summary>
     public const int MaxThreshold = 1000;
@@ -14,10 +14,14 @@ public sealed class ProductCatalog
     private readonly FrozenDictionary<string, Product> _productsBySlug;
     private readonly FrozenDictionary<Guid, KmsApplication> _applicationsById;
 
-    private ProductCatalog(IReadOnlyList<KmsApplication> applications, IReadOnlyList<Product> products)
+    private ProductCatalog(IReadOnlyList<KmsApplication> applications, IReadOnlyList<Product> products,
+        LicensingTables licensing)
     {
         Applications = applications;
         Products = products;
+        HostOperatingSystems = licensing.HostOperatingSystems;
+        KeyGroups = licensing.KeyGroups;
+        MinimumUpdates = licensing.MinimumUpdates;
         _productsById = products.ToFrozenDictionary(p => p.Id);
         _productsBySlug = products.ToFrozenDictionary(p => p.Slug, StringComparer.OrdinalIgnoreCase);
         _applicationsById = applications.ToFrozenDictionary(a => a.Id);
@@ -64,11 +68,7 @@ public sealed class ProductCatalog
 
     /// <summary>Up to <paramref name="count"/> known product slugs closest to a mistyped one.</summary>
     public IReadOnlyList<string> SuggestProducts(string text, int count = 3) =>
-        Products.Select(p => p.Slug)
-            .OrderBy(slug => EditDistance(slug, text.Trim().ToLowerInvariant()))
-            .ThenBy(slug => slug, StringComparer.Ordinal)
-            .Take(count)
-            .ToList();
+        NameSuggestions.Closest(Products.Select(p => p.Slug).Order(StringComparer.Ordinal), text, count);
 
     public static ProductCatalog Load(string path)
     {
@@ -164,7 +164,7 @@ public sealed class ProductCatalog
             if (!productSlugs.Add(slug)) throw new CatalogException($"{where}: slug \"{slug}\" is used twice");
             products.Add(new Product(id, slug, name, application, entry.Family ?? name, kind, threshold));
         }
-        return new ProductCatalog(applications, products);
+        return new ProductCatalog(applications, products, ReadLicensing(document, source, products));
     }
 
     private static ProductCatalog LoadDefault()
@@ -207,24 +207,6 @@ public sealed class ProductCatalog
             throw new CatalogException($"{where}: slug \"{slug}\" may hold only a-z, 0-9, '-' and '.'");
         }
         return slug;
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) previous[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
     }
 }
 

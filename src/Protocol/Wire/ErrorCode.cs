@@ -13,6 +13,7 @@ public enum ErrorCode : ushort
     InternalError = 8,
     FrameTooLarge = 9,
     UnknownMessageType = 10,
+    NoHostKey = 11,
 }
 
 public static class ErrorCodes
@@ -34,6 +35,7 @@ public static class ErrorCodes
         ErrorCode.InternalError => "internal-error",
         ErrorCode.FrameTooLarge => "frame-too-large",
         ErrorCode.UnknownMessageType => "unknown-message-type",
+        ErrorCode.NoHostKey => "no-host-key",
         _ => "error-" + ((ushort)code).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }
