@@ -1,6 +1,4 @@
 using Akka.Actor;
-using Akka.Configuration;
-using Akka.Persistence.Sql;
 using KmsCluster.Actors.Domain;
 using KmsCluster.Actors.Serialization;
 using KmsCluster.Actors.Windows;
@@ -17,45 +15,18 @@ public sealed class ActivationWindowSqliteTests : Akka.TestKit.Xunit2.TestKit
     // Upper bound for waiting only: the first write also creates the tables.
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    private readonly string _databasePath;
-    private readonly string _connectionString;
+    private readonly SqliteTestDatabase _database;
     private readonly Guid _application = Guid.NewGuid();
     private readonly FakeTimeProvider _clock = new(Start);
 
-    public ActivationWindowSqliteTests() : this(Path.Combine(Path.GetTempPath(), $"kms-actors-{Guid.NewGuid():N}.db"))
+    public ActivationWindowSqliteTests() : this(new SqliteTestDatabase("kms-actors"))
     {
     }
 
-    private ActivationWindowSqliteTests(string databasePath) : base(SqliteConfig(ConnectionString(databasePath)))
+    private ActivationWindowSqliteTests(SqliteTestDatabase database) : base(database.Config)
     {
-        _databasePath = databasePath;
-        _connectionString = ConnectionString(databasePath);
+        _database = database;
     }
-
-    private static string ConnectionString(string path) =>
-        new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate }.ToString();
-
-    private static Config SqliteConfig(string connectionString) => ConfigurationFactory.ParseString($$"""
-        akka.persistence {
-          journal {
-            plugin = "akka.persistence.journal.sql"
-            sql {
-              connection-string = "{{connectionString.Replace("\\", "\\\\")}}"
-              provider-name = "SQLite.MS"
-              parallelism = 1
-              auto-initialize = true
-            }
-          }
-          snapshot-store {
-            plugin = "akka.persistence.snapshot-store.sql"
-            sql {
-              connection-string = "{{connectionString.Replace("\\", "\\\\")}}"
-              provider-name = "SQLite.MS"
-              auto-initialize = true
-            }
-          }
-        }
-        """).WithFallback(KmsSerialization.Config).WithFallback(SqlPersistence.DefaultConfiguration);
 
     private string EntityId => WindowMessageExtractor.EntityIdOf(_application);
 
@@ -164,28 +135,14 @@ public sealed class ActivationWindowSqliteTests : Akka.TestKit.Xunit2.TestKit
                 actual.Requests, actual.Activated, actual.LastRecordedAt));
     }
 
-    private async Task<List<T>> Query<T>(string sql, Func<SqliteDataReader, T> read)
-    {
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<T>();
-        while (await reader.ReadAsync()) rows.Add(read(reader));
-        return rows;
-    }
+    private Task<List<T>> Query<T>(string sql, Func<SqliteDataReader, T> read) => _database.Query(sql, read);
 
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
         if (disposing)
         {
-            SqliteConnection.ClearAllPools();
-            foreach (var suffix in new[] { "", "-wal", "-shm", "-journal" })
-            {
-                File.Delete(_databasePath + suffix);
-            }
+            _database.Dispose();
         }
     }
 }

@@ -6,6 +6,7 @@ using KmsCluster.Actors.Domain;
 using KmsCluster.Actors.Serialization;
 using KmsCluster.Protocol.Wire;
 using static KmsCluster.Actors.Tests.TestContacts;
+using static KmsCluster.Actors.Licensing.LedgerProtocol;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Actors.Tests;
@@ -42,7 +43,22 @@ public sealed class KmsSerializerTests : Akka.TestKit.Xunit2.TestKit
              new RecordedContact(Machine(2), WindowsServerProduct, "SRV-2", true, "SRV-2-OLD")], 7, 3) },
         { "window-snapshot.v1", new WindowSnapshot(5, StoredSamples, long.MaxValue, 17, At) },
         { "window-snapshot.v1", new WindowSnapshot(0, [], 0, 0, null) },
+        { "activate-host.v1", new ActivateHost("k-1", Machine(7), Machine(8), "kms-ä", true, 100_000) },
+        { "host-activation-result.v1", new HostActivationResult("k-1", Machine(8), HostActivationOutcome.ReactivationLimitReached,
+            new HostKeyLedgerView("k-1", LedgerSamples, "akka.tcp://kms@node-1:4053")) },
+        { "get-host-key-ledger.v1", new GetHostKeyLedger("windows-server-2025-demo") },
+        { "host-key-ledger-view.v1", new HostKeyLedgerView("k-1", LedgerSamples, "akka.tcp://kms@node-1:4053") },
+        { "host-key-ledger-view.v1", new HostKeyLedgerView("k-2", [], "") },
+        { "host-activation-recorded.v1", new HostActivationRecorded(Machine(9), Machine(8), "kms-b", At, Reactivation: true) },
+        { "host-key-ledger-snapshot.v1", new HostKeyLedgerSnapshot(LedgerSamples) },
+        { "host-key-ledger-snapshot.v1", new HostKeyLedgerSnapshot([]) },
     };
+
+    private static readonly LedgerHost[] LedgerSamples =
+    [
+        new(Machine(8), "kms-a", At.AddDays(-3), At, 9, Machine(9)),
+        new(Machine(10), "", At, At, 0, Guid.Empty),
+    ];
 
     [Theory]
     [MemberData(nameof(Samples))]
@@ -145,6 +161,16 @@ public sealed class KmsSerializerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void An_undefined_host_activation_outcome_is_a_serialization_error()
+    {
+        var result = new HostActivationResult("k-1", Machine(1), HostActivationOutcome.Activated, new HostKeyLedgerView("k-1", [], ""));
+        var bytes = Serializer.ToBinary(result);
+        bytes[1 + 3 + 16] = 5; // after the key id ("k-1" with its length byte) and the host id
+
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, Serializer.Manifest(result)));
+    }
+
+    [Fact]
     public void An_unknown_manifest_or_type_is_a_serialization_error()
     {
         Assert.Throws<SerializationException>(() => Serializer.FromBinary([], "record-contacts.v0"));
@@ -226,6 +252,17 @@ public sealed class KmsSerializerTests : Akka.TestKit.Xunit2.TestKit
             case (WindowSnapshot e, WindowSnapshot a):
                 Assert.Equal(e with { Contacts = NoContacts }, a with { Contacts = NoContacts });
                 Assert.Equal(e.Contacts, a.Contacts);
+                break;
+            case (HostActivationResult e, HostActivationResult a):
+                Assert.Equal((e.KeyId, e.HostId, e.Outcome), (a.KeyId, a.HostId, a.Outcome));
+                AssertSameMessage(e.Ledger, a.Ledger);
+                break;
+            case (HostKeyLedgerView e, HostKeyLedgerView a):
+                Assert.Equal((e.KeyId, e.Owner), (a.KeyId, a.Owner));
+                Assert.Equal(e.Hosts, a.Hosts);
+                break;
+            case (HostKeyLedgerSnapshot e, HostKeyLedgerSnapshot a):
+                Assert.Equal(e.Hosts, a.Hosts);
                 break;
             default:
                 Assert.Equal(expected, actual);

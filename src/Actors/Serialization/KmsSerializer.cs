@@ -13,12 +13,16 @@ namespace KmsCluster.Actors.Serialization;
 /// journals written by older builds keep recovering. Layout: little-endian fixed-size fields, strings as
 /// length-prefixed UTF-8 (<see cref="BinaryWriter"/>), times as UTC ticks.
 /// </summary>
-public sealed class KmsSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+public sealed partial class KmsSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int SerializerId = 1688;
 
     /// <summary>The types this serializer is bound to (messages, the event and the snapshot).</summary>
-    public static readonly Type[] BoundTypes = [typeof(Windows.IKmsMessage), typeof(ContactsRecorded), typeof(WindowSnapshot)];
+    public static readonly Type[] BoundTypes =
+    [
+        typeof(Windows.IKmsMessage), typeof(ContactsRecorded), typeof(WindowSnapshot),
+        typeof(HostActivationRecorded), typeof(HostKeyLedgerSnapshot),
+    ];
 
     private const string RecordContactsManifest = "record-contacts.v1";
     private const string ContactsAcceptedManifest = "contacts-accepted.v1";
@@ -39,7 +43,7 @@ public sealed class KmsSerializer(ExtendedActorSystem system) : SerializerWithSt
         WindowView => WindowViewManifest,
         ContactsRecorded => ContactsRecordedManifest,
         WindowSnapshot => WindowSnapshotManifest,
-        _ => throw new SerializationException($"KmsSerializer cannot write {o.GetType()}"),
+        _ => LedgerManifest(o) ?? throw new SerializationException($"KmsSerializer cannot write {o.GetType()}"),
     };
 
     public override byte[] ToBinary(object obj)
@@ -98,7 +102,11 @@ public sealed class KmsSerializer(ExtendedActorSystem system) : SerializerWithSt
                     foreach (var c in s.Contacts) writer.Write(c);
                     break;
                 default:
-                    throw new SerializationException($"KmsSerializer cannot write {obj.GetType()}");
+                    if (!TryWriteLedger(writer, obj))
+                    {
+                        throw new SerializationException($"KmsSerializer cannot write {obj.GetType()}");
+                    }
+                    break;
             }
         }
         return stream.ToArray();
@@ -123,7 +131,7 @@ public sealed class KmsSerializer(ExtendedActorSystem system) : SerializerWithSt
                     reader.ReadOptionalTime(), reader.ReadString(), reader.ReadArray(r => r.ReadStoredContact())),
                 ContactsRecordedManifest => ReadContactsRecorded(reader),
                 WindowSnapshotManifest => ReadWindowSnapshot(reader),
-                _ => throw new SerializationException($"KmsSerializer does not know manifest \"{manifest}\""),
+                _ => ReadLedger(reader, manifest) ?? throw new SerializationException($"KmsSerializer does not know manifest \"{manifest}\""),
             };
             if (reader.BaseStream.Position != reader.BaseStream.Length)
             {
