@@ -18,7 +18,8 @@ waits until Ctrl+C, then stops the nodes (SIGTERM, SIGKILL after 20 s) and the d
   -h          this help
 
 Node i: --listen 127.0.0.1:1688+i --admin 127.0.0.1:8688+i --cluster-port 4053+i, seeds are nodes 0 and 1;
-split brain by the database's lease (the default, right for any size). Logs: <tempdir>/node<i>.log.
+split brain by the database's lease (the default, right for any size); licensed with the demo host keys of
+deploy/demo-licence (evaluation only; at most 6 nodes per key). Logs: <tempdir>/node<i>.log.
 EOF
 }
 
@@ -196,6 +197,9 @@ for ((i = 0; i < nodes; i++)); do
     --data "$dir/node$i" \
     --name "node$i" \
     --db "$db" \
+    --authority-key "$repo/deploy/demo-licence/authority.pub" \
+    --host-key "$repo/deploy/demo-licence/windows-server-2025.hostkey.json" \
+    --host-key "$repo/deploy/demo-licence/office-ltsc-2024.hostkey.json" \
     >"$log" 2>&1 &
   pids+=($!)
   wait_ready "$i" "$!" "$log"

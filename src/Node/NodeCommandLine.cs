@@ -14,11 +14,12 @@ internal static class NodeCommandLine
         var options = new Dictionary<NodeFlag, Option>();
         foreach (var flag in NodeFlags.All)
         {
-            Option option = flag.Repeatable
+            Option option = flag.Switch ? new Option<bool>(flag.Flag)
+                : flag.Repeatable
                 ? new Option<string[]>(flag.Flag) { Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false }
                 : new Option<string>(flag.Flag);
             option.Description = $"{flag.Help} [default: {(flag.Default.Length == 0 ? "see text" : flag.Default)}; env {flag.EnvironmentVariable}]";
-            option.HelpName = flag.ValueName;
+            if (flag.ValueName.Length > 0) option.HelpName = flag.ValueName;
             root.Options.Add(option);
             options[flag] = option;
         }

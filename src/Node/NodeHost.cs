@@ -12,6 +12,8 @@ using KmsCluster.Node.Activation;
 using KmsCluster.Node.Admin;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Licensing;
+using KmsCluster.Actors.Licensing;
 using KmsCluster.Node.Logging;
 using KmsCluster.Node.Persistence;
 using KmsCluster.Protocol.Catalog;
@@ -45,7 +47,7 @@ public static partial class NodeHost
             return 2;
         }
         using var dataLease = dataLock;
-        var catalog = ProductCatalog.Default;
+        var catalog = options.Licensing.Catalog;
         // Only a cluster member can be downed while frozen; a single SQLite node has nobody to fence it from.
         IHostApplicationLifetime? stopping = null;
         using var watchdog = store is PostgresStore
@@ -90,6 +92,8 @@ public static partial class NodeHost
         builder.Services.AddSingleton<NodeStats>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ActivationService>();
+        builder.Services.AddSingleton<HostLicence>();
+        builder.Services.AddSingleton<HostKeyActivation>();
         // Kestrel builds its connection handlers before Akka starts, so the gateways start on first use.
         builder.Services.AddSingleton(sp => new Lazy<ContactGateways>(() => ContactGateways.Start(
             sp.GetRequiredService<ActorSystem>(),
@@ -122,6 +126,7 @@ public static partial class NodeHost
                 Roles = ["kms"],
             });
             akka.AddActivationWindows(WindowSettings.Default with { Fence = fence }, TimeProvider.System);
+            akka.AddHostKeyLedgers(LedgerSettings.Default with { Fence = fence }, TimeProvider.System);
             if (options.Seeds.Count == 0)
             {
                 // Without seeds a node is a cluster of its own: it joins itself.
@@ -136,6 +141,7 @@ public static partial class NodeHost
         var app = builder.Build();
         stopping = app.Lifetime;
         app.MapAdminApi();
+        app.MapLicensingApi();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KmsCluster.Node");
 
         try
@@ -157,6 +163,7 @@ public static partial class NodeHost
 
         var membership = app.Services.GetRequiredService<ClusterMembership>();
         membership.Start();
+        app.Services.GetRequiredService<HostKeyActivation>().Start();
         _ = app.Services.GetRequiredService<Lazy<ContactGateways>>().Value;
         var system = app.Services.GetRequiredService<ActorSystem>();
         LogReady(log, host.Name, host.Id,

@@ -125,6 +125,52 @@ public sealed class NodeOptionsTests
         Assert.Equal(expected, Read(null, null, "--db", "Host=db;Database=kms", "--split-brain", text).SplitBrain);
 
     [Fact]
+    public void Licensing_settings_come_from_appsettings_the_environment_and_flags_like_the_others()
+    {
+        var json = $$"""{ "Kms": { "HostOs": "Windows Server 2019", "HostKey": [ "{{DemoLicence.OfficeKey}}" ] } }""";
+        var environment = new Dictionary<string, string>
+        {
+            ["KMS_AUTHORITY_KEY"] = DemoLicence.AuthorityPublicKey,
+            ["KMS_HOST_KEY"] = $"{DemoLicence.WindowsKey},{DemoLicence.OfficeKey}",
+        };
+
+        var fromEnvironment = Read(json, environment).Licensing;
+        Assert.Equal("Windows Server 2019", fromEnvironment.HostOs.Name);
+        Assert.Equal([DemoLicence.WindowsKeyId, DemoLicence.OfficeKeyId], fromEnvironment.HostKeys.Select(k => k.Key.KeyId));
+        Assert.Equal([DemoLicence.AuthorityPublicKey], fromEnvironment.Authorities.Select(a => a.Source));
+        Assert.Equal("built-in", fromEnvironment.CatalogSource);
+
+        var fromFlags = Read(json, environment, "--host-os", "windows 11", "--host-key", DemoLicence.OfficeKey).Licensing;
+        Assert.Equal("Windows 11", fromFlags.HostOs.Name);
+        Assert.Equal([DemoLicence.OfficeKeyId], fromFlags.HostKeys.Select(k => k.Key.KeyId));
+    }
+
+    [Fact]
+    public void By_default_a_node_stands_for_windows_server_2025_and_trusts_no_authority()
+    {
+        var licensing = Read(null, null).Licensing;
+        Assert.Equal("Windows Server 2025", licensing.HostOs.Name);
+        Assert.Empty(licensing.Authorities);
+        Assert.Empty(licensing.HostKeys);
+    }
+
+    [Fact]
+    public void A_key_installed_twice_is_refused()
+    {
+        var copy = Path.Combine(Path.GetTempPath(), $"kms-key-copy-{Guid.NewGuid():N}.json");
+        File.Copy(DemoLicence.WindowsKey, copy);
+        try
+        {
+            var error = Assert.Throws<NodeOptionsException>(() => Read(null, null, "--host-key", DemoLicence.WindowsKey, "--host-key", copy));
+            Assert.StartsWith($"--host-key: key {DemoLicence.WindowsKeyId} is installed twice", error.Message);
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
+    }
+
+    [Fact]
     public void A_single_node_without_a_database_has_no_seeds_and_no_lease()
     {
         var options = Read(null, null);

@@ -21,6 +21,10 @@ public sealed class StartupTests
     [InlineData("--db", "Host=;Database=kms", "names no Host")]
     [InlineData("--db", "not a connection string", "not a PostgreSQL connection string")]
     [InlineData("--cluster-port", "99999", "is not a port")]
+    [InlineData("--host-os", "Windows Server 2091", "is not a host OS of the catalogue (closest: Windows Server 2019")]
+    [InlineData("--host-key", "/nonexistent/windows.hostkey.json", "cannot read the host key")]
+    [InlineData("--authority-key", "/nonexistent/authority.pub", "cannot read the authority key")]
+    [InlineData("--catalog", "/nonexistent/catalog.json", "cannot read the catalogue")]
     public async Task A_wrong_flag_exits_2_with_a_one_line_reason(string flag, string value, string reason)
     {
         using var data = new TempDirectory();
@@ -29,6 +33,33 @@ public sealed class StartupTests
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("kms-node: " + flag, line);
         Assert.Contains(reason, line);
+    }
+
+    [Fact]
+    public async Task A_replacement_catalogue_with_a_bad_field_stops_start_up_with_its_path_and_the_problem()
+    {
+        using var data = new TempDirectory();
+        var catalogue = System.Text.Json.Nodes.JsonNode.Parse(new StreamReader(
+            typeof(KmsCluster.Protocol.Catalog.ProductCatalog).Assembly.GetManifestResourceStream("KmsCluster.Protocol.default-catalog.json")!).ReadToEnd())!;
+        catalogue["keyGroups"]![1]!["hostableOn"]![2] = "Windows Server 2091";
+        var path = Path.Combine(data.Path, "catalog.json");
+        File.WriteAllText(path, catalogue.ToJsonString());
+
+        var (exit, _, stderr) = await NodeProcess.RunToExitAsync(null, "--data", data.Path, "--catalog", path);
+
+        Assert.Equal(2, exit);
+        Assert.Equal($"kms-node: --catalog: {path}: keyGroups[1] (\"Office LTSC 2024 volume licence\").hostableOn[2]: " +
+                     "unknown host OS \"Windows Server 2091\" (closest: Windows Server 2019, Windows Server 2025, Windows Server 2022)",
+            stderr.Trim());
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_host_key_stops_start_up()
+    {
+        using var data = new TempDirectory();
+        var (exit, _, stderr) = await NodeProcess.RunToExitAsync(null, "--data", data.Path, "--host-key", DemoLicence.AuthorityPublicKey);
+        Assert.Equal(2, exit);
+        Assert.StartsWith($"kms-node: --host-key: {DemoLicence.AuthorityPublicKey}: not a host key document", stderr.Trim());
     }
 
     [Fact]

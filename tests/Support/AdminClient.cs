@@ -26,6 +26,13 @@ public sealed class AdminClient(Uri baseAddress) : IDisposable
         return ((int)response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
     }
 
+    /// <summary>POST without a body (an action); the status and the JSON answer.</summary>
+    public async Task<(int Status, JsonElement Body)> PostAsync(string path)
+    {
+        using var response = await _http.PostAsync(path, content: null);
+        return ((int)response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
     public Task<JsonElement> WindowAsync(string application) => GetJsonAsync("/api/v1/windows/" + application);
 
     public void Dispose() => _http.Dispose();

@@ -70,7 +70,8 @@ public sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a node on 127.0.0.1:0 (activation and admin) with <paramref name="extraArgs"/> appended and waits
+    /// Starts a node on 127.0.0.1:0 (activation and admin), with the demo licence unless <paramref name="extraArgs"/>
+    /// name host keys or authorities of their own (<see cref="DemoLicence"/>), with <paramref name="extraArgs"/> appended, and waits
     /// until it serves: its ready line (endpoints bound), then /healthz 200 (an Up cluster member).
     /// </summary>
     public static async Task<NodeProcess> StartAsync(string dataDirectory, params string[] extraArgs)
@@ -95,7 +96,8 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// </summary>
     public static async Task<NodeProcess> StartBoundAsync(string dataDirectory, params string[] extraArgs)
     {
-        var process = Start(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDirectory, .. extraArgs]);
+        var process = Start(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDirectory,
+            .. DemoLicence.Unless(extraArgs), .. extraArgs]);
         var node = new NodeProcess(process);
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);

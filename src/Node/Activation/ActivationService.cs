@@ -4,6 +4,7 @@ using KmsCluster.Actors.Domain;
 using KmsCluster.Actors.Gateway;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Licensing;
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Wire;
 
@@ -31,7 +32,8 @@ public sealed partial class ActivationService(
     HostIdentity host,
     NodeStats stats,
     TimeProvider time,
-    ILogger<ActivationService> log)
+    ILogger<ActivationService> log,
+    HostLicence licence)
 {
     /// <summary>Checks a decoded request and hands it on. Returns null when it was submitted (the answer
     /// reaches <paramref name="sink"/> later), else the refusal to send now.</summary>
@@ -42,6 +44,10 @@ public sealed partial class ActivationService(
         if (!catalog.TryGetProduct(request.ProductId, out var product))
         {
             return Refused(ErrorCode.UnknownProduct, $"product {request.ProductId} is not in this host's catalogue");
+        }
+        if (!licence.Allows(product, out var refusal))
+        {
+            return Refused(refusal.Code, refusal.Message);
         }
         if (product.Application.Id != request.ApplicationId)
         {

@@ -6,6 +6,7 @@ using Akka.Hosting;
 using KmsCluster.Actors.Hosting;
 using KmsCluster.Node.Activation;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Licensing;
 using KmsCluster.Protocol.Catalog;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
@@ -17,13 +18,14 @@ public static class AdminApi
     public static void MapAdminApi(this WebApplication app)
     {
         app.MapGet("/healthz", (ActorSystem system, HostIdentity host, IHostApplicationLifetime lifetime,
-            ClusterMembership membership) =>
+            ClusterMembership membership, HostLicence licence) =>
         {
             var member = Akka.Cluster.Cluster.Get(system).SelfMember;
+            // Serving once a member and once the ledger has answered for every key (licensed or not).
             var status = lifetime.ApplicationStopping.IsCancellationRequested ? "stopping"
-                : membership.IsServing ? "ok"
+                : membership.IsServing && licence.IsSettled ? "ok"
                 : "starting";
-            var body = new HealthJson(status, host.Name, host.Id, member.Status.ToString());
+            var body = new HealthJson(status, host.Name, host.Id, member.Status.ToString(), licence.Status, licence.Problems);
             return Results.Json(body, statusCode: status == "ok" ? 200 : 503);
         });
 
@@ -117,7 +119,8 @@ public sealed record MemberJson(string Address, string Status, IReadOnlyList<str
 
 public sealed record WindowOwnerJson(string Application, string? Owner);
 
-public sealed record HealthJson(string Status, string Node, Guid HostId, string Member);
+public sealed record HealthJson(string Status, string Node, Guid HostId, string Member, string Licence,
+    IReadOnlyList<string> LicenceProblems);
 
 public sealed record ErrorJson(string Error);
 

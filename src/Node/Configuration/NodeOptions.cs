@@ -31,6 +31,9 @@ public sealed record NodeOptions
     public required string? Database { get; init; }
 
     public required SplitBrainStrategy SplitBrain { get; init; }
+
+    /// <summary>Catalogue, host OS, trusted authorities and host keys (checked against each other by HostLicence).</summary>
+    public required NodeLicensing Licensing { get; init; }
 }
 
 /// <summary>HOST:PORT of a seed node's cluster (remoting) endpoint.</summary>
@@ -96,10 +99,19 @@ public static class NodeFlags
     public static readonly NodeFlag SplitBrain = new("split-brain", "STRATEGY", "auto",
         "lease-majority (the side that takes a lease in the database survives; any cluster size), keep-majority (3+ nodes), keep-oldest; auto: lease-majority with --db");
 
+    public static readonly NodeFlag HostKey = new("host-key", "FILE", "",
+        "host key file (kms keys issue); repeat for several (e.g. a Windows and an Office key); without a valid one every activation is refused", Repeatable: true);
+    public static readonly NodeFlag AuthorityKey = new("authority-key", "FILE", "",
+        "public key (authority.pub) of a licensing authority whose host keys this node trusts; repeat for several", Repeatable: true);
+    public static readonly NodeFlag HostOs = new("host-os", "NAME", "Windows Server 2025",
+        "the host platform this node stands for, one of the catalogue's host OSes; decides which key groups it may hold");
+    public static readonly NodeFlag Catalog = new("catalog", "FILE", "",
+        "product catalogue file replacing the built-in one (products, host OSes, key groups, minimum updates)");
+
     public static readonly IReadOnlyList<NodeFlag> All =
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
-        WindowTimeout, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain,
+        WindowTimeout, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, HostKey, AuthorityKey, HostOs, Catalog,
     ];
 }
 
@@ -156,6 +168,7 @@ public static class NodeOptionsReader
             throw new NodeOptionsException($"{NodeFlags.LogLevel.Flag}: \"{One(NodeFlags.LogLevel)}\" is not one of Trace, Debug, Information, Warning, Error, Critical, None");
         }
         var (clusterHost, clusterPort, seeds, database, splitBrain) = ReadCluster(All, One);
+        var licensing = NodeLicensing.Read(All, One);
         var endpoints = listen.Append(admin).ToArray();
         var clash = endpoints.Where(e => e.Port != 0).GroupBy(e => e).FirstOrDefault(g => g.Count() > 1);
         if (clash is not null)
@@ -180,6 +193,7 @@ public static class NodeOptionsReader
             Seeds = seeds,
             Database = database,
             SplitBrain = splitBrain,
+            Licensing = licensing,
         };
     }
 

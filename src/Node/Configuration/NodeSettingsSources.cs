@@ -57,6 +57,7 @@ public static class NodeSettingsSources
                 {
                     Option<string[]> many => commandLine.GetValue(many) ?? [],
                     Option<string> one => commandLine.GetValue(one) is { } value ? [value] : [],
+                    Option<bool> on => [commandLine.GetValue(on) ? "true" : "false"],
                     _ => [],
                 };
                 if (given.Length > 0)
