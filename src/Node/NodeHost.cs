@@ -12,6 +12,7 @@ using KmsCluster.Node.Activation;
 using KmsCluster.Node.Admin;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Actors.Licensing;
 using KmsCluster.Node.Logging;
@@ -90,6 +91,8 @@ public static partial class NodeHost
         builder.Services.AddSingleton<ClusterMembership>();
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton<NodeStats>();
+        // SRV record of the first activation endpoint as bound (Kestrel fills in the port of --listen ...:0).
+        builder.Services.AddDnsPublishing(options.Dns, () => activationEndpoints.Select(l => l.EndPoint).FirstOrDefault());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ActivationService>();
         builder.Services.AddSingleton<HostLicence>();
@@ -141,6 +144,7 @@ public static partial class NodeHost
         var app = builder.Build();
         stopping = app.Lifetime;
         app.MapAdminApi();
+        app.MapDnsApi();
         app.MapLicensingApi();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KmsCluster.Node");
 

@@ -6,6 +6,7 @@ using Akka.Hosting;
 using KmsCluster.Actors.Hosting;
 using KmsCluster.Node.Activation;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Protocol.Catalog;
 using static KmsCluster.Actors.Windows.WindowProtocol;
@@ -17,6 +18,7 @@ public static class AdminApi
 {
     public static void MapAdminApi(this WebApplication app)
     {
+        var dns = app.Services.GetService<DnsPublishingStatus>();
         app.MapGet("/healthz", (ActorSystem system, HostIdentity host, IHostApplicationLifetime lifetime,
             ClusterMembership membership, HostLicence licence) =>
         {
@@ -26,6 +28,8 @@ public static class AdminApi
                 : membership.IsServing && licence.IsSettled ? "ok"
                 : "starting";
             var body = new HealthJson(status, host.Name, host.Id, member.Status.ToString(), licence.Status, licence.Problems);
+            // DNS publishing shows in the details but never makes the node unhealthy: activations go on without it.
+            body = body with { Dns = dns is { Settings.Enabled: true } ? dns.Snapshot() : null };
             return Results.Json(body, statusCode: status == "ok" ? 200 : 503);
         });
 
@@ -120,7 +124,12 @@ public sealed record MemberJson(string Address, string Status, IReadOnlyList<str
 public sealed record WindowOwnerJson(string Application, string? Owner);
 
 public sealed record HealthJson(string Status, string Node, Guid HostId, string Member, string Licence,
-    IReadOnlyList<string> LicenceProblems);
+    IReadOnlyList<string> LicenceProblems)
+{
+    /// <summary>DNS publishing (only with --dns-publish): the same object as GET /api/v1/host/dns.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public DnsStatusJson? Dns { get; init; }
+}
 
 public sealed record ErrorJson(string Error);
 

@@ -1,4 +1,5 @@
 using KmsCluster.Actors.Domain;
+using KmsCluster.Node.Dns;
 using KmsCluster.Protocol.Wire;
 
 namespace KmsCluster.Node.Configuration;
@@ -17,6 +18,9 @@ public sealed record NodeOptions
     public required int MaxRequestsPerConnection { get; init; }
     public required TimeSpan WindowTimeout { get; init; }
     public required LogLevel LogLevel { get; init; }
+
+    /// <summary>Publishing the node's SRV record in DNS (--dns-publish); <see cref="DnsPublishing.Off"/> without it.</summary>
+    public DnsPublishing Dns { get; init; } = DnsPublishing.Off;
 
     /// <summary>Address other nodes reach this one at (Akka.NET remoting); also where it binds.</summary>
     public required string ClusterHost { get; init; }
@@ -58,7 +62,8 @@ public enum SplitBrainStrategy
 
 /// <summary>One flag of kms-node; its appsettings key and environment variable follow from its name.</summary>
 /// <param name="Name">Flag name without dashes: listen, activation-interval.</param>
-public sealed record NodeFlag(string Name, string ValueName, string Default, string Help, bool Repeatable = false)
+/// <param name="Switch">An on/off flag given without a value (--dns-publish); true or false in settings and variables.</param>
+public sealed record NodeFlag(string Name, string ValueName, string Default, string Help, bool Repeatable = false, bool Switch = false)
 {
     public string Flag => "--" + Name;
 
@@ -111,7 +116,7 @@ public static class NodeFlags
     public static readonly IReadOnlyList<NodeFlag> All =
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
-        WindowTimeout, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, HostKey, AuthorityKey, HostOs, Catalog,
+        WindowTimeout, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. DnsFlags.All, HostKey, AuthorityKey, HostOs, Catalog,
     ];
 }
 
@@ -167,6 +172,7 @@ public static class NodeOptionsReader
         {
             throw new NodeOptionsException($"{NodeFlags.LogLevel.Flag}: \"{One(NodeFlags.LogLevel)}\" is not one of Trace, Debug, Information, Warning, Error, Critical, None");
         }
+        var dns = DnsPublishing.Read(All, One);
         var (clusterHost, clusterPort, seeds, database, splitBrain) = ReadCluster(All, One);
         var licensing = NodeLicensing.Read(All, One);
         var endpoints = listen.Append(admin).ToArray();
@@ -188,6 +194,7 @@ public static class NodeOptionsReader
             MaxRequestsPerConnection = maxRequests,
             WindowTimeout = windowTimeout,
             LogLevel = logLevel,
+            Dns = dns,
             ClusterHost = clusterHost,
             ClusterPort = clusterPort,
             Seeds = seeds,
