@@ -28,7 +28,7 @@ public sealed class CliTests
         }
         """;
 
-    private static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(params string[] args)
+    internal static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();

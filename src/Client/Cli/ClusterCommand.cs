@@ -12,38 +12,16 @@ internal static class ClusterCommand
         var admin = new Option<string>("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => AdminApi.DefaultEndpoint };
         var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
         var command = new Command("cluster", "show the cluster as one node sees it: members, window owners, leader") { admin, json };
-        command.SetAction(async (result, cancellationToken) =>
-        {
-            try
+        command.SetAction((result, cancellationToken) => AdminApi.ShowAsync(output, result.GetValue(admin)!, "/api/v1/cluster",
+            result.GetValue(json), cluster =>
             {
-                var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, AdminApi.DefaultPort);
-                var (status, body) = await AdminApi.GetAsync(address, "/api/v1/cluster", cancellationToken);
-                if ((int)status is < 200 or > 299)
+                if (cluster.ValueKind != JsonValueKind.Object)
                 {
-                    return output.Fail(ExitCodes.Refused, $"{address}: {(int)status} {AdminApi.ErrorText(body)}");
+                    return "the answer is not a cluster description";
                 }
-                if (result.GetValue(json))
-                {
-                    output.Out.WriteLine(body);
-                    return ExitCodes.Activated;
-                }
-                using var document = JsonDocument.Parse(body);
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    return output.Fail(ExitCodes.Unreachable, $"{address}: the answer is not a cluster description");
-                }
-                Print(output, document.RootElement);
-                return ExitCodes.Activated;
-            }
-            catch (UsageException e)
-            {
-                return output.Fail(ExitCodes.Usage, e.Message);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
-            {
-                return output.Fail(ExitCodes.Unreachable, $"admin API unreachable: {e.Message}");
-            }
-        });
+                Print(output, cluster);
+                return null;
+            }, cancellationToken));
         return command;
     }
 

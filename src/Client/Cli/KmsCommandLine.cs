@@ -27,6 +27,8 @@ public static class KmsCommandLine
             WindowCommand.Create(output),
             ClusterCommand.Create(output),
             LoadCommand.Create(output),
+            PlanCommand.Create(output),
+            KeysCommand.Create(output),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -80,7 +80,13 @@ public sealed record HostKey(
         MaxHosts = MaxHosts,
         Authority = Authority,
         Signature = Convert.ToBase64String(Signature),
-    }, HostKeyJsonContext.Default.HostKeyDocument) + "\n";
+    }, WriteContext.HostKeyDocument) + "\n";
+
+    // Base64 signatures hold '+' and '/': write them as they are, not as \u002B escapes.
+    private static readonly HostKeyJsonContext WriteContext = new(new JsonSerializerOptions(HostKeyJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     /// <summary>Reads a host key file; <see cref="HostKeyFormatException"/> says what is wrong with it.</summary>
     public static HostKey Load(string path) =>
