@@ -13,8 +13,7 @@ internal static class ActivateCommand
     {
         var server = new Option<string[]>("--server")
         {
-            Description = "host to ask, HOST[:PORT] (default port 1688); repeat for several: on failure the next one is asked",
-            Required = true,
+            Description = "host to ask, HOST[:PORT] (default port 1688); repeat for several: on failure the next one is asked; or use --discover",
         };
         var product = new Option<string>("--product") { Description = "edition: slug, id or name from `kms products`", Required = true };
         var application = new Option<string?>("--application") { Description = "application id, for a product the local catalogue does not know" };
@@ -29,16 +28,19 @@ internal static class ActivateCommand
         var virtualMachine = new Option<bool>("--vm") { Description = "the client is a virtual machine" };
         var timeout = new Option<double>("--timeout") { Description = "seconds to wait for an answer, across all servers and retries", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var discover = DiscoveryFlags.DiscoverOption();
+        var dnsServer = DiscoveryFlags.DnsServerOption();
 
         var command = new Command("activate", "ask a host to activate this client")
         {
-            server, product, application, cmid, workstation, licenseState, minutesLeft, virtualMachine, timeout, json,
+            server, discover, dnsServer, product, application, cmid, workstation, licenseState, minutesLeft, virtualMachine, timeout, json,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
-                var servers = result.GetValue(server)!.Select(text => ServerAddresses.ParseOrThrow(text)).ToArray();
+                var servers = (result.GetValue(server) ?? []).Select(text => ServerAddresses.ParseOrThrow(text)).ToArray();
+                var discovery = await DiscoveryFlags.ReadAsync(result.GetValue(discover), result.GetValue(dnsServer), servers.Length > 0, cancellationToken);
                 var (productId, applicationId, slug, threshold) = ResolveProduct(result.GetValue(product)!, result.GetValue(application));
                 var machineId = result.GetValue(cmid) is { } text
                     ? Guid.TryParse(text, out var parsed) && parsed != Guid.Empty ? parsed : throw new UsageException($"--cmid: \"{text}\" is not a GUID")
@@ -60,7 +62,10 @@ internal static class ActivateCommand
                 var request = new ActivationRequest(machineId, applicationId, productId, (ushort)threshold, state,
                     result.GetValue(minutesLeft), result.GetValue(virtualMachine), name, DateTimeOffset.UtcNow);
 
-                await using var client = new KmsClient(servers, ClientOptions(TimeSpan.FromSeconds(seconds), servers.Length));
+                // Discovered hosts are not known yet: each attempt gets at most half of --timeout.
+                await using var client = discovery is null
+                    ? new KmsClient(servers, ClientOptions(TimeSpan.FromSeconds(seconds), servers.Length))
+                    : await KmsClient.DiscoverAsync(discovery, ClientOptions(TimeSpan.FromSeconds(seconds), 2), cancellationToken);
                 var answer = await client.RequestAsync(request, cancellationToken);
                 return Report(output, answer.Result, answer.Server, slug, result.GetValue(json));
             }

@@ -27,6 +27,7 @@ public static class KmsCommandLine
             WindowCommand.Create(output),
             ClusterCommand.Create(output),
             LoadCommand.Create(output),
+            DiscoverCommand.Create(output),
             PlanCommand.Create(output),
             KeysCommand.Create(output),
         };

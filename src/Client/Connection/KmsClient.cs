@@ -13,9 +13,10 @@ namespace KmsCluster.Client.Connection;
 /// retryable error) moves every caller to the next host. The move is a compare-and-swap on the current
 /// <see cref="ServerSlot"/>: many callers failing on the same slot switch once, the others follow.
 /// </remarks>
-public sealed class KmsClient : IAsyncDisposable
+public sealed partial class KmsClient : IAsyncDisposable
 {
-    private readonly ServerAddress[] _servers;
+    // Replaced as a whole when a discovering client looks DNS up again (KmsClient.Discovery.cs).
+    private ServerAddress[] _servers;
     private readonly KmsClientOptions _options;
     private readonly CancellationTokenSource _disposed = new();
     // Every slot that may still hold a connection, so DisposeAsync closes slots still draining too.
@@ -37,11 +38,10 @@ public sealed class KmsClient : IAsyncDisposable
         _options = options ?? new KmsClientOptions();
         _options.Validate();
         _servers = [.. servers];
-        Servers = Array.AsReadOnly(_servers);
         _current = NewSlot(0);
     }
 
-    public IReadOnlyList<ServerAddress> Servers { get; }
+    public IReadOnlyList<ServerAddress> Servers => Array.AsReadOnly(Volatile.Read(ref _servers));
 
     public KmsClientOptions Options => _options;
 
@@ -118,16 +118,19 @@ public sealed class KmsClient : IAsyncDisposable
             }
 
             FailOver(slot, reason, abandon);
-            if (++failures % _servers.Length == 0)
+            var wholeRound = ++failures % Volatile.Read(ref _servers).Length == 0;
+            try
             {
-                try
+                // A discovering client looks DNS up again when the host that worked fails or every host did.
+                await RediscoverAsync(slot, wholeRound, deadline.Token);
+                if (wholeRound)
                 {
                     await Task.Delay(_options.RetryDelay, deadline.Token);
                 }
-                catch (OperationCanceledException)
-                {
-                    return DeadlinePassed(cancellationToken, tried, lastRetryable, lastFailure, slot.Server);
-                }
+            }
+            catch (OperationCanceledException)
+            {
+                return DeadlinePassed(cancellationToken, tried, lastRetryable, lastFailure, slot.Server);
             }
         }
     }
@@ -169,11 +172,11 @@ public sealed class KmsClient : IAsyncDisposable
 
     private void FailOver(ServerSlot failed, string reason, bool abandon)
     {
-        var next = (failed.Index + 1) % _servers.Length;
+        var next = (failed.Index + 1) % Volatile.Read(ref _servers).Length;
         if (Replace(failed, next, abandon))
         {
             Interlocked.Increment(ref _failovers);
-            FailedOver?.Invoke(this, new KmsFailover(failed.Server, _servers[next], reason));
+            FailedOver?.Invoke(this, new KmsFailover(failed.Server, Volatile.Read(ref _current).Server, reason));
         }
     }
 
@@ -181,7 +184,9 @@ public sealed class KmsClient : IAsyncDisposable
     /// <returns>False when another caller replaced it first: their switch stands, this one is dropped.</returns>
     private bool Replace(ServerSlot expected, int index, bool abandon)
     {
-        var replacement = new ServerSlot(index, _servers[index], _options, OnClosed);
+        var servers = Volatile.Read(ref _servers);
+        index %= servers.Length;
+        var replacement = new ServerSlot(index, servers[index], _options, OnClosed);
         if (Interlocked.CompareExchange(ref _current, replacement, expected) != expected)
         {
             return false; // The replacement never connected: nothing to close.
@@ -252,6 +257,8 @@ public sealed class KmsClient : IAsyncDisposable
         }
 
         public void MarkAnswered() => _answered = true;
+
+        public bool HasAnswered => _answered;
 
         public bool TryAcquire()
         {

@@ -22,8 +22,7 @@ internal static class LoadCommand
     {
         var server = new Option<string[]>("--server")
         {
-            Description = "host to load, HOST[:PORT] (default port 1688); repeat for several: connections go round robin, fleet clients fail over",
-            Required = true,
+            Description = "host to load, HOST[:PORT] (default port 1688); repeat for several: connections go round robin, fleet clients fail over; or use --discover",
         };
         var clients = new Option<int>("--clients") { Description = "distinct simulated machines (CMIDs) cycled through; in --fleet the machines", DefaultValueFactory = _ => 100_000 };
         var connections = new Option<int>("--connections") { Description = "TCP connections (in --fleet: clients, each with its own connection)", DefaultValueFactory = _ => 8 };
@@ -39,10 +38,12 @@ internal static class LoadCommand
         var bootStorm = new Option<bool>("--boot-storm") { Description = "fleet: every machine asks at the start (default: starts spread over the first activation interval)" };
         var json = new Option<string?>("--json") { Description = "also write the report as JSON to FILE" };
         var html = new Option<string?>("--html") { Description = "also write an HTML page with charts to FILE" };
+        var discover = DiscoveryFlags.DiscoverOption();
+        var dnsServer = DiscoveryFlags.DnsServerOption();
 
         var command = new Command("load", "load hosts with activation requests and report throughput and latency")
         {
-            server, clients, connections, pipeline, duration, requests, rate, product, seed, timeout, fleet, timeScale, bootStorm, json, html,
+            server, discover, dnsServer, clients, connections, pipeline, duration, requests, rate, product, seed, timeout, fleet, timeScale, bootStorm, json, html,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -67,9 +68,12 @@ internal static class LoadCommand
                 {
                     throw new UsageException("--time-scale and --boot-storm need --fleet");
                 }
+                // --discover: the hosts published in DNS, looked up once, in RFC 2782 order.
+                var servers = await DiscoveryFlags.ServersAsync(result.GetValue(server), result.GetValue(discover),
+                    result.GetValue(dnsServer), cancellationToken);
                 options = new LoadOptions
                 {
-                    Servers = result.GetValue(server)!.Select(text => ServerAddresses.ParseOrThrow(text)).ToArray(),
+                    Servers = servers,
                     Mode = fleetMode ? LoadMode.Fleet : rateText is null ? LoadMode.Closed : LoadMode.Open,
                     Clients = Range(result.GetValue(clients), "--clients", MaxClients),
                     Connections = Range(result.GetValue(connections), "--connections", MaxConnections),
@@ -92,6 +96,10 @@ internal static class LoadCommand
             catch (UsageException e)
             {
                 return Fail(output, ExitCodes.Usage, e.Message);
+            }
+            catch (KmsConnectionException e)
+            {
+                return Fail(output, ExitCodes.Unreachable, e.Message);
             }
 
             LoadResult run;
