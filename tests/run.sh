@@ -11,6 +11,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # PostgreSQL binaries for the process-level tests (KmsCluster.Testing.PostgresServer).
 source tests/postgres-env.sh
+# BIND 9's named for the DNS publishing and discovery tests (KmsCluster.Testing.BindServer).
+source tests/bind-env.sh
 
 dotnet build KmsCluster.sln -c Release
 

@@ -1,0 +1,211 @@
+using System.Text.Json;
+using KmsCluster.Testing;
+
+namespace KmsCluster.Node.Tests;
+
+/// <summary>One private BIND named for the DNS tests, each test in a zone of its own.</summary>
+public sealed class BindFixture : IAsyncLifetime
+{
+    public const string PublishZone = "publish.kms.test";
+    public const string FailoverZone = "failover.kms.test";
+    public const string BadKeyZone = "badkey.kms.test";
+
+    public BindServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await BindServer.StartAsync(PublishZone, FailoverZone, BadKeyZone);
+
+    public async Task DisposeAsync()
+    {
+        if (Server is not null) await Server.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Real kms-node processes publish themselves in a real BIND 9 by TSIG-signed dynamic update; the real kms CLI
+/// discovers them and fails over. Generous timeouts with polling; nothing here measures speed.
+/// </summary>
+public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    private string[] Publish(string zone, string name, int priority, int weight, string? keyFile = null) =>
+    [
+        "--dns-publish", "--dns-server", bind.Server.Endpoint, "--dns-zone", zone, "--dns-name", name,
+        "--dns-priority", priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--dns-weight", weight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--dns-ttl", "60", "--dns-address", "127.0.0.1", "--dns-tsig-file", keyFile ?? bind.Server.KeyFile,
+    ];
+
+    private static async Task<JsonElement> DnsStatusAsync(NodeProcess node)
+    {
+        using var admin = new AdminClient(node.AdminUri);
+        return await admin.GetJsonAsync("/api/v1/host/dns");
+    }
+
+    private static async Task<JsonElement> WaitForDnsAsync(NodeProcess node, Func<JsonElement, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        JsonElement status;
+        do
+        {
+            status = await DnsStatusAsync(node);
+            if (condition(status)) return status;
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail($"{what} did not happen within {Patience.TotalSeconds:0} s; DNS status: {status}\n{node.Output}");
+        return status;
+    }
+
+    private static bool Published(JsonElement status) => status.GetProperty("state").GetString() == "published";
+
+    private async Task<JsonElement[]> DiscoverAsync(string zone, int expected)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        (int ExitCode, string StdOut, string StdErr) run;
+        do
+        {
+            run = await Cli.RunAsync("discover", zone, "--dns-server", bind.Server.Endpoint, "--json");
+            if (run.ExitCode is 0 or 3)
+            {
+                var hosts = JsonDocument.Parse(run.StdOut).RootElement.GetProperty("hosts").EnumerateArray().Select(h => h.Clone()).ToArray();
+                if (hosts.Length == expected) return hosts;
+            }
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail($"kms discover {zone} did not find {expected} hosts: exit {run.ExitCode}\n{run.StdOut}\n{run.StdErr}\n--- named ---\n{bind.Server.Log}");
+        return [];
+    }
+
+    private static JsonElement HostOn(JsonElement[] hosts, NodeProcess node) =>
+        Assert.Single(hosts, h => h.GetProperty("port").GetInt32() == node.ActivationPort);
+
+    [Fact]
+    public async Task Two_nodes_publish_discover_sees_both_with_priority_and_weight_and_a_graceful_stop_removes_one()
+    {
+        using var data1 = new TempDirectory();
+        using var data2 = new TempDirectory();
+        await using var node1 = await NodeProcess.StartAsync(data1.Path, Publish(BindFixture.PublishZone, "node1", 10, 60));
+        await using var node2 = await NodeProcess.StartAsync(data2.Path, Publish(BindFixture.PublishZone, "node2", 20, 40));
+
+        var status1 = await WaitForDnsAsync(node1, Published, "node1's publishing");
+        Assert.Equal($"_vlmcs._tcp.{BindFixture.PublishZone}. 60 IN SRV 10 60 {node1.ActivationPort} node1.{BindFixture.PublishZone}.",
+            status1.GetProperty("record").GetString());
+        Assert.Equal(BindServer.KeyName, status1.GetProperty("tsigKey").GetString());
+        await WaitForDnsAsync(node2, Published, "node2's publishing");
+        Assert.Contains("DNS publishing succeeded", node1.Output, StringComparison.Ordinal);
+
+        var hosts = await DiscoverAsync(BindFixture.PublishZone, expected: 2);
+        var first = HostOn(hosts, node1);
+        Assert.Equal((10, 60, $"node1.{BindFixture.PublishZone}"),
+            (first.GetProperty("priority").GetInt32(), first.GetProperty("weight").GetInt32(), first.GetProperty("target").GetString()));
+        Assert.Equal(["127.0.0.1"], first.GetProperty("addresses").EnumerateArray().Select(a => a.GetString()));
+        var second = HostOn(hosts, node2);
+        Assert.Equal((20, 40), (second.GetProperty("priority").GetInt32(), second.GetProperty("weight").GetInt32()));
+
+        var text = await Cli.RunAsync("discover", BindFixture.PublishZone, "--dns-server", bind.Server.Endpoint);
+        Assert.True(text.ExitCode == 0, text.StdErr);
+        Assert.Contains($"2 hosts at _vlmcs._tcp.{BindFixture.PublishZone}", text.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"node1.{BindFixture.PublishZone}", text.StdOut, StringComparison.Ordinal);
+
+        // /healthz carries the same state.
+        using (var admin = new AdminClient(node1.AdminUri))
+        {
+            var health = await admin.GetJsonAsync("/healthz");
+            Assert.Equal("published", health.GetProperty("dns").GetProperty("state").GetString());
+        }
+
+        Assert.Equal(0, await node1.StopGracefullyAsync());
+        Assert.Contains("DNS record removed", node1.Output, StringComparison.Ordinal);
+        // The record went before the process exited: no polling needed.
+        var left = await bind.Server.SrvHostsAsync(BindFixture.PublishZone);
+        Assert.Equal(node2.ActivationPort, Assert.Single(left).Port);
+        Assert.Single(await DiscoverAsync(BindFixture.PublishZone, expected: 1));
+    }
+
+    [Fact]
+    public async Task A_killed_node_keeps_its_record_but_a_discovering_client_activates_through_the_other()
+    {
+        using var data1 = new TempDirectory();
+        using var data2 = new TempDirectory();
+        // node1 has the better priority: a client tries it first.
+        await using var node1 = await NodeProcess.StartAsync(data1.Path, Publish(BindFixture.FailoverZone, "node1", 0, 100));
+        await using var node2 = await NodeProcess.StartAsync(data2.Path, Publish(BindFixture.FailoverZone, "node2", 10, 100));
+        await WaitForDnsAsync(node1, Published, "node1's publishing");
+        await WaitForDnsAsync(node2, Published, "node2's publishing");
+        await DiscoverAsync(BindFixture.FailoverZone, expected: 2);
+
+        var before = await Cli.RunAsync("activate", "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
+            "--product", "windows-server-2025-standard", "--cmid", Guid.NewGuid().ToString(), "--json");
+        Assert.True(before.ExitCode is 0 or 1, $"exit {before.ExitCode}: {before.StdErr}");
+        Assert.Equal($"127.0.0.1:{node1.ActivationPort}", JsonDocument.Parse(before.StdOut).RootElement.GetProperty("server").GetString());
+
+        node1.Kill();
+        await node1.WaitForExitAsync();
+        // kill -9 removes nothing: the dead host's record stays in DNS.
+        Assert.Equal(2, (await bind.Server.SrvHostsAsync(BindFixture.FailoverZone)).Count);
+
+        var after = await Cli.RunAsync("activate", "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
+            "--product", "windows-server-2025-standard", "--cmid", Guid.NewGuid().ToString(), "--json", "--timeout", "30");
+        Assert.True(after.ExitCode is 0 or 1, $"exit {after.ExitCode}: {after.StdErr}");
+        var answer = JsonDocument.Parse(after.StdOut).RootElement;
+        Assert.Equal($"127.0.0.1:{node2.ActivationPort}", answer.GetProperty("server").GetString());
+        Assert.Equal(node2.Name, answer.GetProperty("host").GetString());
+    }
+
+    [Fact]
+    public async Task An_update_signed_with_a_wrong_key_is_refused_by_bind_reported_and_activations_go_on()
+    {
+        using var data = new TempDirectory();
+        var wrongKey = Path.Combine(data.Path, "wrong.key");
+        File.WriteAllText(wrongKey, BindServer.KeyFileText(BindServer.KeyName, BindServer.KeyAlgorithm,
+            Convert.ToBase64String(new byte[32])));
+        await using var node = await NodeProcess.StartAsync(Path.Combine(data.Path, "node"),
+            Publish(BindFixture.BadKeyZone, "node1", 0, 0, wrongKey));
+
+        var status = await WaitForDnsAsync(node, s => s.GetProperty("failures").GetInt64() >= 2, "two refused updates");
+        Assert.Equal("failing", status.GetProperty("state").GetString());
+        Assert.StartsWith("TSIG key refused (BADSIG/NOTAUTH)", status.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        Assert.True(status.GetProperty("nextAttempt").ValueKind == JsonValueKind.String || status.GetProperty("attempts").GetInt64() > 2);
+        Assert.Contains("DNS publishing failed", node.Output, StringComparison.Ordinal);
+        Assert.Contains("BADSIG", bind.Server.Log, StringComparison.Ordinal);
+        Assert.Empty(await bind.Server.SrvHostsAsync(BindFixture.BadKeyZone));
+
+        using (var admin = new AdminClient(node.AdminUri))
+        {
+            var (code, health) = await admin.GetAsync("/healthz");
+            Assert.Equal(200, code); // DNS trouble never makes the node unhealthy
+            Assert.Equal("failing", health.GetProperty("dns").GetProperty("state").GetString());
+        }
+        var activation = await Cli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
+            "--cmid", Guid.NewGuid().ToString());
+        Assert.True(activation.ExitCode is 0 or 1, $"exit {activation.ExitCode}: {activation.StdErr}");
+    }
+
+    [Fact]
+    public async Task A_dns_server_that_does_not_answer_makes_publishing_retry_without_blocking_activations()
+    {
+        using var silent = new SilentDnsServer();
+        using var data = new TempDirectory();
+        await using var node = await NodeProcess.StartAsync(data.Path, "--dns-publish", "--dns-server", silent.Endpoint,
+            "--dns-zone", "silent.kms.test", "--dns-name", "node1");
+
+        // Activations are served while the first update still waits for its answer.
+        var activation = await Cli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
+            "--cmid", Guid.NewGuid().ToString());
+        Assert.True(activation.ExitCode is 0 or 1, $"exit {activation.ExitCode}: {activation.StdErr}");
+
+        var status = await WaitForDnsAsync(node, s => s.GetProperty("attempts").GetInt64() >= 3, "a third attempt");
+        Assert.Equal("failing", status.GetProperty("state").GetString());
+        Assert.StartsWith($"no answer from DNS server {silent.Endpoint} in 5 s", status.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        Assert.True(silent.Received >= 2, $"the silent server saw {silent.Received} messages");
+
+        var again = await Cli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
+            "--cmid", Guid.NewGuid().ToString());
+        Assert.True(again.ExitCode is 0 or 1, $"exit {again.ExitCode}: {again.StdErr}");
+        // A graceful stop still ends in time: the removal gives up after its own timeout.
+        Assert.Equal(0, await node.StopGracefullyAsync());
+        Assert.Contains("DNS record removal failed", node.Output, StringComparison.Ordinal);
+    }
+}
