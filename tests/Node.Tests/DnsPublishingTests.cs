@@ -1,4 +1,7 @@
+using System.Net;
 using System.Text.Json;
+using KmsCluster.Client.Connection;
+using KmsCluster.Client.Discovery;
 using KmsCluster.Testing;
 
 namespace KmsCluster.Node.Tests;
@@ -9,10 +12,11 @@ public sealed class BindFixture : IAsyncLifetime
     public const string PublishZone = "publish.kms.test";
     public const string FailoverZone = "failover.kms.test";
     public const string BadKeyZone = "badkey.kms.test";
+    public const string RediscoverZone = "rediscover.kms.test";
 
     public BindServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await BindServer.StartAsync(PublishZone, FailoverZone, BadKeyZone);
+    public async Task InitializeAsync() => Server = await BindServer.StartAsync(PublishZone, FailoverZone, BadKeyZone, RediscoverZone);
 
     public async Task DisposeAsync()
     {
@@ -152,6 +156,34 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         var answer = JsonDocument.Parse(after.StdOut).RootElement;
         Assert.Equal($"127.0.0.1:{node2.ActivationPort}", answer.GetProperty("server").GetString());
         Assert.Equal(node2.Name, answer.GetProperty("host").GetString());
+    }
+
+    [Fact]
+    public async Task A_discovering_client_looks_dns_up_again_when_its_hosts_fail_and_finds_a_new_one()
+    {
+        using var data1 = new TempDirectory();
+        using var data2 = new TempDirectory();
+        await using var node1 = await NodeProcess.StartAsync(data1.Path, Publish(BindFixture.RediscoverZone, "node1", 0, 0));
+        await WaitForDnsAsync(node1, Published, "node1's publishing");
+        var discovery = new SrvDiscovery(BindFixture.RediscoverZone, new IPEndPoint(IPAddress.Loopback, bind.Server.Port));
+        await using var client = await KmsClient.DiscoverAsync(discovery, new KmsClientOptions { Deadline = TimeSpan.FromSeconds(60) });
+        Assert.Equal([$"127.0.0.1:{node1.ActivationPort}"], client.Servers.Select(s => s.ToString()));
+        var first = await client.RequestAsync(Requests.For("windows-server-2025-standard"));
+        Assert.Equal(node1.ActivationPort, first.Server.Port);
+
+        // A host the client has never seen publishes itself; the one it knows dies without removing its record.
+        await using var node2 = await NodeProcess.StartAsync(data2.Path, Publish(BindFixture.RediscoverZone, "node2", 0, 0));
+        await WaitForDnsAsync(node2, Published, "node2's publishing");
+        node1.Kill();
+        await node1.WaitForExitAsync();
+
+        var second = await client.RequestAsync(Requests.For("windows-server-2025-standard"));
+        Assert.Equal(node2.ActivationPort, second.Server.Port);
+        Assert.False(second.Result.IsError && second.Result.Error.IsRetryable, second.Result.ToString());
+        Assert.True(client.Rediscoveries >= 1);
+        // The dead host is still published; it went to the end of the list.
+        Assert.Equal($"127.0.0.1:{node1.ActivationPort}", client.Servers[^1].ToString());
+        Assert.Equal(2, client.Servers.Count);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed partial class KmsClient
     private readonly object _lookupGate = new();
     private SrvDiscovery? _discovery;
     private Task _lookup = Task.CompletedTask;
-    private long _lookupStarted = long.MinValue;
+    private long? _lookupStarted;
     private long _lookups;
 
     /// <summary>Where this client finds its hosts; null for a client over a fixed list.</summary>
@@ -59,7 +59,7 @@ public sealed partial class KmsClient
         lock (_lookupGate)
         {
             var now = Environment.TickCount64;
-            if (_lookup.IsCompleted && now - _lookupStarted >= (long)LookupInterval.TotalMilliseconds)
+            if (_lookup.IsCompleted && (_lookupStarted is not { } started || now - started >= (long)LookupInterval.TotalMilliseconds))
             {
                 _lookupStarted = now;
                 _lookup = LookUpAgainAsync(failed.Server);
