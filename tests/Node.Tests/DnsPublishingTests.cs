@@ -113,11 +113,13 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         Assert.Contains($"2 hosts at _vlmcs._tcp.{BindFixture.PublishZone}", text.StdOut, StringComparison.Ordinal);
         Assert.Contains($"node1.{BindFixture.PublishZone}", text.StdOut, StringComparison.Ordinal);
 
-        // /healthz carries the same state.
+        // /healthz and the host report carry the same state.
         using (var admin = new AdminClient(node1.AdminUri))
         {
             var health = await admin.GetJsonAsync("/healthz");
             Assert.Equal("published", health.GetProperty("dns").GetProperty("state").GetString());
+            var host = await admin.GetJsonAsync("/api/v1/host");
+            Assert.Equal(node1.ActivationPort, host.GetProperty("dns").GetProperty("port").GetInt32());
         }
 
         Assert.Equal(0, await node1.StopGracefullyAsync());

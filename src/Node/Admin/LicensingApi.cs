@@ -4,6 +4,7 @@ using KmsCluster.Actors.Domain;
 using KmsCluster.Actors.Hosting;
 using KmsCluster.Node.Activation;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Protocol.Licensing;
 using static KmsCluster.Actors.Licensing.LedgerProtocol;
@@ -16,7 +17,7 @@ public static class LicensingApi
 {
     public static void MapLicensingApi(this WebApplication app)
     {
-        app.MapGet("/api/v1/host", (HostLicence licence, HostIdentity host) =>
+        app.MapGet("/api/v1/host", (HostLicence licence, HostIdentity host, DnsPublishingStatus dns) =>
         {
             var settings = licence.Settings;
             return Results.Json(new HostJson(
@@ -28,7 +29,8 @@ public static class LicensingApi
                 licence.Problems,
                 settings.Authorities.Select(a => new AuthorityJson(a.Fingerprint, a.Source)).ToArray(),
                 licence.Keys.Select(k => KeyJson.From(k, licence.FileOf(k.Key.KeyId))).ToArray(),
-                licence.Activates.Select(p => p.Slug).ToArray()));
+                licence.Activates.Select(p => p.Slug).ToArray(),
+                dns.Snapshot()));
         });
 
         app.MapGet("/api/v1/host-keys", async (HostLicence licence, HostIdentity host, ActorRegistry registry, NodeOptions options) =>
@@ -104,7 +106,8 @@ public sealed record HostJson(
     IReadOnlyList<string> Problems,
     IReadOnlyList<AuthorityJson> TrustedAuthorities,
     IReadOnlyList<KeyJson> Keys,
-    IReadOnlyList<string> Activates);
+    IReadOnlyList<string> Activates,
+    DnsStatusJson Dns);
 
 public sealed record HostOsJson(string Name, string Kind);
 
