@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -24,6 +25,7 @@ public sealed class LoadFakeHost : IAsyncDisposable
     private readonly Dictionary<Guid, HashSet<Guid>> _windows = [];
     private readonly Task _accepting;
     private int _requests;
+    private int _accepted;
     private int _listening = 1;
 
     public LoadFakeHost(string name = "load-fake")
@@ -55,6 +57,10 @@ public sealed class LoadFakeHost : IAsyncDisposable
 
     public int RequestsReceived => Volatile.Read(ref _requests);
 
+    /// <summary>When each activation request arrived (a <see cref="Stopwatch"/> timestamp taken as its bytes were
+    /// read), its CMID and the connection it came on (numbered from 0 in the order they were accepted).</summary>
+    public ConcurrentQueue<(long Timestamp, Guid Cmid, int Connection)> Arrivals { get; } = new();
+
     /// <summary>How many requests each CMID sent.</summary>
     public ConcurrentDictionary<Guid, int> RequestsByCmid { get; } = new();
 
@@ -80,8 +86,9 @@ public sealed class LoadFakeHost : IAsyncDisposable
         }
     }
 
-    private ActivationResponse Answer(in ActivationRequest request)
+    private ActivationResponse Answer(in ActivationRequest request, long arrived, int connection)
     {
+        Arrivals.Enqueue((arrived, request.ClientMachineId, connection));
         RequestsByCmid.AddOrUpdate(request.ClientMachineId, 1, (_, n) => n + 1);
         var threshold = ProductCatalog.Default.TryGetProduct(request.ProductId, out var product) ? product.Threshold : 5;
         int count;
@@ -108,7 +115,7 @@ public sealed class LoadFakeHost : IAsyncDisposable
             {
                 var socket = await _listener.AcceptSocketAsync(_stopping.Token);
                 _connections.TryAdd(socket, 0);
-                _ = ServeAsync(socket);
+                _ = ServeAsync(socket, Interlocked.Increment(ref _accepted) - 1);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
@@ -116,7 +123,7 @@ public sealed class LoadFakeHost : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    private async Task ServeAsync(Socket socket, int connection)
     {
         await using var stream = new NetworkStream(socket, ownsSocket: true);
         var input = PipeReader.Create(stream);
@@ -129,6 +136,7 @@ public sealed class LoadFakeHost : IAsyncDisposable
             while (true)
             {
                 var read = await input.ReadAsync(_stopping.Token);
+                var arrived = Stopwatch.GetTimestamp();
                 var buffer = read.Buffer;
                 var immediate = false;
                 while (FrameReader.TryParse(buffer, out var consumed, out _, out var frame))
@@ -148,7 +156,7 @@ public sealed class LoadFakeHost : IAsyncDisposable
                     }
                     else
                     {
-                        reply = (requestId, Answer(request), default);
+                        reply = (requestId, Answer(request, arrived, connection), default);
                     }
                     if (ServiceTime is not null)
                     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using KmsCluster.Client.Connection;
 using KmsCluster.Client.Load;
 using KmsCluster.Protocol.Catalog;
@@ -50,6 +51,15 @@ public sealed class LoadUnitTests
         // RFC 9562 version 8, RFC variant.
         Assert.All(ids.Take(100), id => Assert.Equal(8, id.Version));
         Assert.All(ids.Take(100), id => Assert.Equal('8', id.ToString()[14]));
+    }
+
+    [Fact]
+    public void Machines_have_numbered_workstation_names()
+    {
+        var fleet = new Fleet(1_000_000, 1, Fleet.Mix(ProductCatalog.Default, null));
+        Assert.Equal("load-000000", fleet.NameOf(0));
+        Assert.Equal("load-000042", fleet.NameOf(42));
+        Assert.Equal("load-999999", fleet.NameOf(999_999));
     }
 
     [Fact]
@@ -119,6 +129,114 @@ public sealed class LoadUnitTests
             Assert.True(progress[0].Responses > 0);
         }
         Assert.Equal(result.Summary.Responses, result.Summary.Timeline.Sum(t => t.Responses));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 1)]
+    [InlineData(4, 2)]
+    [InlineData(3, 16)]
+    public void Open_loop_deals_requests_to_connections_in_blocks_round_robin(int connections, int block)
+    {
+        var taken = new long[connections];
+        for (var n = 0L; n < 1000; n++)
+        {
+            var connection = PacedRun.ConnectionOf(n, connections, block);
+            Assert.Equal(n / block % connections, connection);
+            // Each connection's requests in order, none skipped.
+            Assert.Equal(n, PacedRun.RequestNumber(connection, taken[connection]++, connections, block));
+        }
+        // The first blocks: connection 0 gets requests 0 .. block - 1, connection 1 the next block, and so on.
+        Assert.Equal(block, PacedRun.RequestNumber(connections > 1 ? 1 : 0, connections > 1 ? 0 : block, connections, block));
+    }
+
+    [Theory]
+    [InlineData(50, 16, 1)]
+    [InlineData(2000, 4, 2)]
+    [InlineData(100_000, 16, 16)]
+    [InlineData(100_000, 4096, 100)]
+    public void Open_loop_blocks_are_about_a_millisecond_of_requests_at_most_the_pipeline(double rate, int pipeline, int block) =>
+        Assert.Equal(block, PacedRun.BlockSize(rate, pipeline));
+
+    [Fact]
+    public async Task Open_loop_never_sends_early_skips_no_slot_and_sends_about_rate_times_duration()
+    {
+        // 2000 requests/s for 1.5 s over 4 connections x 4 lanes, answered at once: requests 0 to 2999 are due.
+        const double rate = 2000;
+        const int clients = 10_000; // more machines than requests: request n is machine n, so a CMID names its request
+        await using var host = LoadFakeHost.Start();
+        var options = new LoadOptions
+        {
+            Servers = [host.Address],
+            Mode = LoadMode.Open,
+            Rate = rate,
+            Duration = TimeSpan.FromSeconds(1.5),
+            Connections = 4,
+            Pipeline = 4,
+            Clients = clients,
+            Seed = 5,
+        };
+        var number = Enumerable.Range(0, clients).ToDictionary(i => Fleet.MachineId(5, i), i => (long)i);
+        // The run's clock starts after this (it connects first), so "due no earlier than before + n / rate" holds.
+        var before = Stopwatch.GetTimestamp();
+
+        var result = await LoadRun.RunAsync(options, new Fleet(clients, 5, Fleet.Mix(ProductCatalog.Default, null)), null, CancellationToken.None)
+            .WaitAsync(Patience);
+
+        const long due = 3000;
+        var arrivals = host.Arrivals.Select(a => (a.Timestamp, N: number[a.Cmid], a.Connection)).OrderBy(a => a.Timestamp).ToArray();
+        Assert.Empty(result.Summary.Errors);
+        Assert.Equal(result.Summary.Responses, arrivals.Length);
+        Assert.All(arrivals, a => Assert.InRange(a.N, 0, due - 1));
+        Assert.Equal(arrivals.Length, arrivals.Select(a => a.N).Distinct().Count());
+        // Never early: when the k-th request (from 0) arrived, k + 1 distinct requests had been sent, so one of them
+        // was request k or later, and that was due no earlier than request k.
+        for (var k = 0; k < arrivals.Length; k++)
+        {
+            var dueAt = before + (long)(k * (Stopwatch.Frequency / rate));
+            Assert.True(arrivals[k].Timestamp >= dueAt,
+                $"{k + 1} requests arrived {(dueAt - arrivals[k].Timestamp) * 1000.0 / Stopwatch.Frequency:0.###} ms before request {k} was due");
+        }
+        // No request skipped: each connection sent the first of the requests dealt to it, and only those.
+        var block = PacedRun.BlockSize(rate, options.Pipeline);
+        Assert.Equal(2, block);
+        var connections = arrivals.GroupBy(a => a.Connection).ToArray();
+        Assert.Equal(options.Connections, connections.Length);
+        foreach (var connection in connections)
+        {
+            var numbers = connection.Select(a => a.N).Order().ToArray();
+            var owner = PacedRun.ConnectionOf(numbers[0], options.Connections, block);
+            Assert.Equal(Enumerable.Range(0, numbers.Length).Select(k => PacedRun.RequestNumber(owner, k, options.Connections, block)), numbers);
+        }
+        // Every due request is sent, unless the machine stalls the generator right at the end (then those are dropped,
+        // not sent after the end): about rate x duration, never more. (A pacer that never woke idle lanes would send
+        // about a tenth.)
+        Assert.InRange(arrivals.Length, due / 2, due);
+    }
+
+    [Fact]
+    public async Task Open_loop_with_a_request_count_sends_every_request_and_takes_at_least_count_over_rate()
+    {
+        await using var host = LoadFakeHost.Start();
+        var options = new LoadOptions
+        {
+            Servers = [host.Address],
+            Mode = LoadMode.Open,
+            Rate = 1000,
+            Requests = 500,
+            Connections = 3,
+            Pipeline = 8,
+            Clients = 1000,
+        };
+
+        var result = await LoadRun.RunAsync(options, new Fleet(1000, 1, Fleet.Mix(ProductCatalog.Default, null)), null, CancellationToken.None)
+            .WaitAsync(Patience);
+
+        Assert.Equal(500, host.RequestsReceived);
+        Assert.Equal(500, result.Summary.Responses);
+        Assert.Empty(result.Summary.Errors);
+        // Request 499 is due 499 ms after the start and none leaves early.
+        Assert.True(result.Elapsed >= TimeSpan.FromMilliseconds(499), result.Elapsed.ToString());
     }
 
     [Fact]

@@ -35,7 +35,6 @@ public sealed class Fleet
 
     private readonly Guid[] _cmids;
     private readonly byte[] _productIndex;
-    private readonly string[] _names;
 
     public Fleet(int machines, long seed, IReadOnlyList<FleetShare> mix)
     {
@@ -55,7 +54,6 @@ public sealed class Fleet
         }
         _cmids = new Guid[machines];
         _productIndex = new byte[machines];
-        _names = new string[machines];
         for (var i = 0; i < machines; i++)
         {
             _cmids[i] = MachineId(seed, i);
@@ -66,7 +64,6 @@ public sealed class Fleet
                 product++;
             }
             _productIndex[i] = (byte)product;
-            _names[i] = "load-" + i.ToString("d6", System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 
@@ -93,7 +90,11 @@ public sealed class Fleet
 
     public int ProductOf(int machine) => _productIndex[machine];
 
-    public string NameOf(int machine) => _names[machine];
+    /// <summary>The workstation name of machine <paramref name="machine"/>: <c>load-000042</c>. Made on each call (one
+    /// short-lived string per request) rather than kept: a million long-lived strings would make the first garbage
+    /// collections of a run copy them into the old generation, a pause of a few hundred milliseconds that an open
+    /// loop would measure as latency.</summary>
+    public string NameOf(int machine) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"load-{machine:d6}");
 
     public bool IsVirtualMachine(int machine) => Hash(Seed, machine, 2) % 100 < VirtualMachinePercent;
 
