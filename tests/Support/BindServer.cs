@@ -265,17 +265,30 @@ public sealed class BindServer : IAsyncDisposable
 /// <summary>A UDP and TCP port on 127.0.0.1 that takes DNS messages and never answers: a DNS server that hangs.</summary>
 public sealed class SilentDnsServer : IDisposable
 {
-    private readonly Socket _udp = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    private readonly Socket _udp;
     private readonly TcpListener _tcp;
     private readonly CancellationTokenSource _stop = new();
     private int _received;
 
     public SilentDnsServer()
     {
-        _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        Port = ((IPEndPoint)_udp.LocalEndPoint!).Port;
-        _tcp = new TcpListener(IPAddress.Loopback, Port);
-        _tcp.Start();
+        // A free UDP port need not be free for TCP (another test may hold it): try again with another.
+        for (var attempt = 1; ; attempt++)
+        {
+            _udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            Port = ((IPEndPoint)_udp.LocalEndPoint!).Port;
+            _tcp = new TcpListener(IPAddress.Loopback, Port);
+            try
+            {
+                _tcp.Start();
+                break;
+            }
+            catch (SocketException) when (attempt < 50)
+            {
+                _udp.Dispose();
+            }
+        }
         _ = SwallowUdpAsync();
         _ = SwallowTcpAsync();
     }
