@@ -2,18 +2,7 @@
 # bind9-utils from Debian's packages when missing) and exports KMS_TEST_NAMED. The DNS tests start private named
 # servers from it on free loopback ports (KmsCluster.Testing.BindServer), so no global named is started here.
 
-if ! declare -F as_root >/dev/null; then
-  as_root() {
-    if [[ $EUID -eq 0 ]]; then
-      "$@"
-    elif command -v sudo >/dev/null; then
-      sudo "$@"
-    else
-      echo "${0##*/}: need root (or sudo) to run: $*" >&2
-      return 1
-    fi
-  }
-fi
+# as_root comes from tests/postgres-env.sh, sourced first.
 
 named_path() {
   if command -v named >/dev/null; then command -v named; elif [[ -x /usr/sbin/named ]]; then echo /usr/sbin/named; fi
