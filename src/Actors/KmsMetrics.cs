@@ -37,4 +37,9 @@ public static class KmsMetrics
     /// <summary>Contacts journaled, by window.</summary>
     public static readonly Counter<long> ContactsRecorded =
         Meter.CreateCounter<long>("kms.window.contacts_recorded", "{contact}", "Contacts journaled");
+
+    /// <summary>Millisecond waits of SQLite writes for another connection's write lock (a snapshot or a trim
+    /// crossing a journal write); a steady climb means the single SQLite writer is the limit.</summary>
+    public static readonly Counter<long> SqliteBusyWaits =
+        Meter.CreateCounter<long>("kms.sqlite.busy_waits", "{wait}", "Millisecond waits of an SQLite write for another connection's lock");
 }
