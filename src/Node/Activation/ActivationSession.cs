@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Threading.Channels;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Protocol.Wire;
 using Microsoft.AspNetCore.Connections;
@@ -9,8 +8,8 @@ namespace KmsCluster.Node.Activation;
 
 /// <summary>
 /// One client connection. The read loop parses every complete frame of a read, answers bad ones at once
-/// and submits good ones; answers come back from the gateways on other threads and a single write loop
-/// puts them on the wire, flushing once per burst. At most <see cref="NodeOptions.MaxRequestsPerConnection"/>
+/// and submits good ones; answers come back from the gateways on other threads, which write and flush them
+/// at once (a gateway delivering a batch sends each connection's answer from its own thread: no hop). At most <see cref="NodeOptions.MaxRequestsPerConnection"/>
 /// requests are in flight: beyond that the session stops reading, which pushes back on the client.
 /// A frame whose envelope is broken gets an error and the connection closes after it (nothing after it can
 /// be trusted); a bad body or an unknown version only costs that one request.
@@ -22,12 +21,15 @@ internal sealed partial class ActivationSession : IResponseSink
     private readonly NodeOptions _options;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _slots;
-    private readonly Channel<Outbound> _outbound = Channel.CreateUnbounded<Outbound>(new UnboundedChannelOptions
-    {
-        SingleReader = true,
-        SingleWriter = false,
-        AllowSynchronousContinuations = false,
-    });
+
+    // The write side: answers are written by whichever thread delivers them (a gateway, or the read loop for a
+    // refusal), under this lock, and flushed at once; no writer task to wake per answer. While a flush waits on
+    // a slow client, later answers queue and go out with the next flush.
+    private readonly Lock _writeLock = new();
+    private readonly Queue<Outbound> _queued = new();
+    private Task _flushing = Task.CompletedTask;
+    private bool _flushPending;
+    private bool _broken;
 
     public ActivationSession(ConnectionContext connection, ActivationService service, NodeOptions options, ILogger log)
     {
@@ -40,7 +42,6 @@ internal sealed partial class ActivationSession : IResponseSink
 
     public async Task RunAsync(CancellationToken stop)
     {
-        var writing = WriteLoopAsync();
         try
         {
             await ReadLoopAsync(stop);
@@ -48,20 +49,42 @@ internal sealed partial class ActivationSession : IResponseSink
         finally
         {
             await DrainAsync();
-            _outbound.Writer.TryComplete();
-            await writing;
+            await FlushedAsync();
+        }
+    }
+
+    /// <summary>Waits for the last flush (a closing error is sent without a slot, so draining does not cover it).</summary>
+    private async Task FlushedAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        while (true)
+        {
+            Task flushing;
+            lock (_writeLock) flushing = _flushing;
+            try
+            {
+                await flushing.WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // a client that stopped reading: give up on it
+            }
+            lock (_writeLock)
+            {
+                if (ReferenceEquals(flushing, _flushing)) return;
+            }
         }
     }
 
     public void Send(uint requestId, in ActivationResponse response) =>
-        _outbound.Writer.TryWrite(new Outbound(requestId, response, default, IsError: false, HoldsSlot: true));
+        Write(new Outbound(requestId, response, default, IsError: false, HoldsSlot: true));
 
     public void SendError(uint requestId, in ErrorResponse error) =>
-        _outbound.Writer.TryWrite(new Outbound(requestId, default, error, IsError: true, HoldsSlot: true));
+        Write(new Outbound(requestId, default, error, IsError: true, HoldsSlot: true));
 
     /// <summary>An error about the stream itself, sent without a slot just before the connection closes.</summary>
     private void SendStreamError(uint requestId, in ErrorResponse error) =>
-        _outbound.Writer.TryWrite(new Outbound(requestId, default, error, IsError: true, HoldsSlot: false));
+        Write(new Outbound(requestId, default, error, IsError: true, HoldsSlot: false));
 
     private async Task ReadLoopAsync(CancellationToken stop)
     {
@@ -185,43 +208,98 @@ internal sealed partial class ActivationSession : IResponseSink
         }
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>Writes and flushes one answer now, or queues it behind a flush still waiting on the client.
+    /// A slot is released only once its answer is flushed: a client that does not read its answers stops
+    /// being read.</summary>
+    private void Write(in Outbound item)
+    {
+        var released = 0;
+        lock (_writeLock)
+        {
+            if (_flushPending)
+            {
+                _queued.Enqueue(item);
+                return;
+            }
+            released = WriteAndFlush(item);
+        }
+        if (released > 0) _slots.Release(released);
+    }
+
+    /// <summary>Under the write lock: writes <paramref name="first"/> and everything queued, then flushes. Returns
+    /// the slots to release when the flush completed at once; otherwise a continuation releases them.</summary>
+    private int WriteAndFlush(in Outbound first)
     {
         var output = _connection.Transport.Output;
-        var reader = _outbound.Reader;
-        var broken = false;
-        while (await reader.WaitToReadAsync())
+        var slots = WriteOne(output, first);
+        while (_queued.TryDequeue(out var next))
         {
-            var slots = 0;
-            while (reader.TryRead(out var item))
+            slots += WriteOne(output, next);
+        }
+        if (_broken) return slots;
+        try
+        {
+            var flush = output.FlushAsync();
+            if (flush.IsCompletedSuccessfully)
             {
-                if (item.HoldsSlot) slots++;
-                if (broken) continue;
-                if (item.IsError)
-                {
-                    FrameWriter.WriteError(output, item.RequestId, item.Error);
-                }
-                else
-                {
-                    FrameWriter.WriteResponse(output, item.RequestId, item.Response);
-                }
+                var result = flush.Result;
+                _broken = result.IsCompleted || result.IsCanceled;
+                return slots;
             }
-            if (!broken)
-            {
-                try
-                {
-                    var flush = await output.FlushAsync();
-                    broken = flush.IsCompleted || flush.IsCanceled;
-                }
-                catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
-                {
-                    broken = true;
-                }
-            }
-            // Released only after the flush: a client that does not read its answers stops being read.
-            if (slots > 0) _slots.Release(slots);
+            _flushPending = true;
+            _flushing = FinishFlushAsync(flush, slots);
+            return 0;
+        }
+        catch (Exception e) when (IsConnectionGone(e))
+        {
+            _broken = true;
+            return slots;
         }
     }
+
+    private int WriteOne(PipeWriter output, in Outbound item)
+    {
+        if (!_broken)
+        {
+            if (item.IsError)
+            {
+                FrameWriter.WriteError(output, item.RequestId, item.Error);
+            }
+            else
+            {
+                FrameWriter.WriteResponse(output, item.RequestId, item.Response);
+            }
+        }
+        return item.HoldsSlot ? 1 : 0;
+    }
+
+    private async Task FinishFlushAsync(ValueTask<FlushResult> flush, int slots)
+    {
+        var broken = false;
+        try
+        {
+            var result = await flush.ConfigureAwait(false);
+            broken = result.IsCompleted || result.IsCanceled;
+        }
+        catch (Exception e) when (IsConnectionGone(e))
+        {
+            broken = true;
+        }
+        var released = slots;
+        lock (_writeLock)
+        {
+            _broken |= broken;
+            _flushPending = false;
+            if (_queued.TryDequeue(out var next))
+            {
+                released += WriteAndFlush(next);
+            }
+        }
+        if (released > 0) _slots.Release(released);
+    }
+
+    private static bool IsConnectionGone(Exception e) =>
+        e is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException;
 
     private readonly record struct Outbound(uint RequestId, ActivationResponse Response, ErrorResponse Error, bool IsError, bool HoldsSlot);
 
