@@ -24,7 +24,8 @@ await using (var node = await NodeProcess.StartAsync(data.Path, "--name", "bench
 if (!args.Contains("--skip-cluster"))
 {
     await using var database = await PostgresServer.StartAsync();
-    await using var cluster = await LocalCluster.StartAsync(database, "bench_load", 3, null, "--name", "bench");
+    // LocalCluster names its nodes node0..node2: as long as "bench", so the answers are the same size.
+    await using var cluster = await LocalCluster.StartAsync(database, "bench_load", 3, null);
     await cluster.OwnerIndexAsync("windows", TimeSpan.FromSeconds(60));
     setups.Add(await MeasureAsync("3-node cluster, PostgreSQL", "cluster", cluster.Running.Select(n => n.ActivationEndpoint).ToList()));
 }
