@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using KmsCluster.Actors.Domain;
+using KmsCluster.Actors.Entities;
 using KmsCluster.Actors.Windows;
 using static KmsCluster.Actors.Licensing.LedgerProtocol;
 
@@ -23,31 +24,27 @@ public sealed record LedgerSettings(int SnapshotEvery = 20, IWriteFence? Fence =
 /// across every node; it lives on the journal the windows use. Activations are rare: each counted one is
 /// persisted on its own (Persist, which holds later commands back until it is durable) and answered only then.
 /// </summary>
-public sealed class HostKeyLedgerActor : ReceivePersistentActor
+public sealed class HostKeyLedgerActor : TrimmedEntity
 {
     private readonly LedgerSettings _settings;
     private readonly TimeProvider _time;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _keyId;
-    private readonly string _owner;
     private HostKeyLedger _ledger = new();
-    private long _lastSnapshotSequenceNr;
 
     public HostKeyLedgerActor(string keyId, LedgerSettings settings, TimeProvider time)
+        : base(PersistenceIdOf(keyId), "Host key ledger " + keyId, settings.SnapshotEvery)
     {
         _keyId = keyId;
         _settings = settings;
         _time = time;
-        PersistenceId = PersistenceIdOf(keyId);
-        _owner = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
         Recover<SnapshotOffer>(offer =>
         {
             _ledger = HostKeyLedger.FromSnapshot((HostKeyLedgerSnapshot)offer.Snapshot);
-            _lastSnapshotSequenceNr = offer.Metadata.SequenceNr;
+            SnapshotRecovered(offer.Metadata);
         });
         Recover<HostActivationRecorded>(recorded => _ledger.Apply(recorded));
-        Recover<RecoveryCompleted>(_ => _log.Info("Host key ledger {0} recovered at sequence {1}: {2} hosts",
+        Recover<RecoveryCompleted>(_ => Log.Info("Host key ledger {0} recovered at sequence {1}: {2} hosts",
             _keyId, LastSequenceNr, _ledger.Hosts.Count));
 
         Command<ActivateHost>(request =>
@@ -58,7 +55,7 @@ public sealed class HostKeyLedgerActor : ReceivePersistentActor
             {
                 if (outcome is HostActivationOutcome.HostLimitReached or HostActivationOutcome.ReactivationLimitReached)
                 {
-                    _log.Warning("Host key {0}: refused host {1} ({2}): {3}", _keyId, request.HostId, request.HostName, outcome);
+                    Log.Warning("Host key {0}: refused host {1} ({2}): {3}", _keyId, request.HostId, request.HostName, outcome);
                 }
                 Sender.Tell(new HostActivationResult(_keyId, request.HostId, outcome, View()));
                 return;
@@ -66,7 +63,7 @@ public sealed class HostKeyLedgerActor : ReceivePersistentActor
             if (!_settings.EffectiveFence.MayWrite)
             {
                 // The asker times out and asks again, by then of the ledger's new home.
-                _log.Warning("Host key ledger {0}: this node may no longer write (it was paused beyond failure detection); stopping", _keyId);
+                Log.Warning("Host key ledger {0}: this node may no longer write (it was paused beyond failure detection); stopping", _keyId);
                 Context.Stop(Self);
                 return;
             }
@@ -74,51 +71,26 @@ public sealed class HostKeyLedgerActor : ReceivePersistentActor
             Persist(recorded, durable =>
             {
                 _ledger.Apply(durable);
-                _log.Info("Host key {0}: host {1} ({2}) {3}", _keyId, durable.HostId, durable.HostName, outcome);
+                Log.Info("Host key {0}: host {1} ({2}) {3}", _keyId, durable.HostId, durable.HostName, outcome);
                 replyTo.Tell(new HostActivationResult(_keyId, request.HostId, outcome, View()));
-                if (LastSequenceNr - _lastSnapshotSequenceNr >= _settings.SnapshotEvery)
-                {
-                    _lastSnapshotSequenceNr = LastSequenceNr;
-                    SaveSnapshot(_ledger.ToSnapshot());
-                }
+                SnapshotIfDue(_ledger.ToSnapshot);
             });
         });
         Command<GetHostKeyLedger>(_ => Sender.Tell(View()));
-        Command<SaveSnapshotSuccess>(success =>
-        {
-            DeleteMessages(success.Metadata.SequenceNr);
-            DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
-        });
-        Command<SaveSnapshotFailure>(failure =>
-            _log.Warning(failure.Cause, "Host key ledger {0}: snapshot at {1} failed", _keyId, failure.Metadata.SequenceNr));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(failure =>
-            _log.Warning(failure.Cause, "Host key ledger {0}: trimming the journal to {1} failed", _keyId, failure.ToSequenceNr));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failure =>
-            _log.Warning(failure.Cause, "Host key ledger {0}: deleting old snapshots failed", _keyId));
         Command<StopLedger>(_ => Context.Stop(Self));
     }
-
-    public override string PersistenceId { get; }
 
     public static string PersistenceIdOf(string keyId) => "host-key-ledger-" + keyId;
 
     public static Props Props(string keyId, LedgerSettings settings, TimeProvider time) =>
         Akka.Actor.Props.Create(() => new HostKeyLedgerActor(keyId, settings, time));
 
-    private HostKeyLedgerView View() => new(_keyId, _ledger.Hosts.ToArray(), _owner);
+    private HostKeyLedgerView View() => new(_keyId, _ledger.Hosts.ToArray(), Owner);
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         // No answer: the asking node retries, and the entity recovers from the journal on the next message.
-        _log.Warning(cause, "Host key ledger {0}: writing event {1} failed; restarting from the journal", _keyId, sequenceNr);
+        Log.Warning(cause, "Host key ledger {0}: writing event {1} failed; restarting from the journal", _keyId, sequenceNr);
         base.OnPersistFailure(cause, @event, sequenceNr);
-    }
-
-    protected override void OnRecoveryFailure(Exception reason, object? message = null)
-    {
-        _log.Warning(reason, "Host key ledger {0}: recovery failed; the next request retries", _keyId);
-        base.OnRecoveryFailure(reason, message);
     }
 }

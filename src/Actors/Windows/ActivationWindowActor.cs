@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using KmsCluster.Actors.Domain;
+using KmsCluster.Actors.Entities;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Actors.Windows;
@@ -23,36 +24,32 @@ public sealed record WindowSettings(int SnapshotEvery = 200, IWriteFence? Fence 
 /// every waiting batch is rejected and the actor stops, so the optimistically applied state is thrown away
 /// and the next message recovers the window from the journal.
 /// </summary>
-public sealed class ActivationWindowActor : ReceivePersistentActor
+public sealed class ActivationWindowActor : TrimmedEntity
 {
     private readonly WindowSettings _settings;
     private readonly TimeProvider _time;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Guid _applicationId;
-    private readonly string _owner;
 
     private ContactWindow _window = new();
     private List<Waiting> _waiting = [];
     private List<Waiting> _writing = [];
     private readonly List<(IActorRef ReplyTo, GetWindow Query)> _queriesAfterWrite = [];
-    private long _lastSnapshotSequenceNr;
     private bool _stopping;
 
     public ActivationWindowActor(string entityId, WindowSettings settings, TimeProvider time)
+        : base("activation-window-" + entityId, "Window " + Guid.ParseExact(entityId, "N"), settings.SnapshotEvery)
     {
         _applicationId = Guid.ParseExact(entityId, "N");
         _settings = settings;
         _time = time;
-        PersistenceId = "activation-window-" + entityId;
-        _owner = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
         Recover<SnapshotOffer>(offer =>
         {
             _window = ContactWindow.FromSnapshot((WindowSnapshot)offer.Snapshot);
-            _lastSnapshotSequenceNr = offer.Metadata.SequenceNr;
+            SnapshotRecovered(offer.Metadata);
         });
         Recover<ContactsRecorded>(recorded => _window.Apply(recorded));
-        Recover<RecoveryCompleted>(_ => _log.Info("Window {0} recovered at sequence {1}: {2} stored contacts",
+        Recover<RecoveryCompleted>(_ => Log.Info("Window {0} recovered at sequence {1}: {2} stored contacts",
             _applicationId, LastSequenceNr, _window.StoredContacts.Count()));
 
         Command<RecordContacts>(batch =>
@@ -88,23 +85,7 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
                 Sender.Tell(View());
             }
         });
-        Command<SaveSnapshotSuccess>(success =>
-        {
-            DeleteMessages(success.Metadata.SequenceNr);
-            DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
-        });
-        Command<SaveSnapshotFailure>(failure =>
-            _log.Warning(failure.Cause, "Window {0}: snapshot at {1} failed; the journal stays untrimmed until the next one",
-                _applicationId, failure.Metadata.SequenceNr));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(failure =>
-            _log.Warning(failure.Cause, "Window {0}: trimming the journal to {1} failed", _applicationId, failure.ToSequenceNr));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failure =>
-            _log.Warning(failure.Cause, "Window {0}: deleting old snapshots failed", _applicationId));
     }
-
-    public override string PersistenceId { get; }
 
     public static Props Props(string entityId, WindowSettings settings, TimeProvider time) =>
         Akka.Actor.Props.Create(() => new ActivationWindowActor(entityId, settings, time));
@@ -113,7 +94,7 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
     {
         if (!_settings.EffectiveFence.MayWrite)
         {
-            _log.Warning("Window {0}: this node may no longer write (it was paused beyond failure detection); stopping",
+            Log.Warning("Window {0}: this node may no longer write (it was paused beyond failure detection); stopping",
                 _applicationId);
             RejectAll("this node was paused and no longer serves; retry on another host");
             Context.Stop(Self);
@@ -147,11 +128,7 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
                 replyTo.Tell(View());
             }
             _queriesAfterWrite.Clear();
-            if (LastSequenceNr - _lastSnapshotSequenceNr >= _settings.SnapshotEvery)
-            {
-                _lastSnapshotSequenceNr = LastSequenceNr;
-                SaveSnapshot(_window.ToSnapshot());
-            }
+            SnapshotIfDue(_window.ToSnapshot);
             if (_stopping)
             {
                 StopNow();
@@ -168,12 +145,12 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
         var now = _time.GetUtcNow();
         var contacts = _window.ContactsAt(now).ToArray();
         return new WindowView(_applicationId, now, contacts.Length, _window.Capacity, _window.HighestThreshold,
-            _window.Requests, _window.Activated, _window.LastRecordedAt, _owner, contacts);
+            _window.Requests, _window.Activated, _window.LastRecordedAt, Owner, contacts);
     }
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        _log.Warning(cause, "Window {0}: writing event {1} failed; rejecting {2} waiting batches and restarting from the journal",
+        Log.Warning(cause, "Window {0}: writing event {1} failed; rejecting {2} waiting batches and restarting from the journal",
             _applicationId, sequenceNr, _writing.Count + _waiting.Count);
         RejectAll($"the window could not journal the contacts: {cause.Message}");
         base.OnPersistFailure(cause, @event, sequenceNr);
@@ -181,16 +158,10 @@ public sealed class ActivationWindowActor : ReceivePersistentActor
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        _log.Error(cause, "Window {0}: the journal rejected event {1}; restarting from the journal", _applicationId, sequenceNr);
+        Log.Error(cause, "Window {0}: the journal rejected event {1}; restarting from the journal", _applicationId, sequenceNr);
         RejectAll($"the journal rejected the contacts: {cause.Message}");
         // The state already holds the rejected batch: throw it away by recovering afresh.
         Context.Stop(Self);
-    }
-
-    protected override void OnRecoveryFailure(Exception reason, object? message = null)
-    {
-        _log.Warning(reason, "Window {0}: recovery failed; the next request retries", _applicationId);
-        base.OnRecoveryFailure(reason, message);
     }
 
     private const string MovingReason = "the window is moving to another node; retry";
