@@ -13,10 +13,11 @@ public sealed class BindFixture : IAsyncLifetime
     public const string FailoverZone = "failover.kms.test";
     public const string BadKeyZone = "badkey.kms.test";
     public const string RediscoverZone = "rediscover.kms.test";
+    public const string FleetZone = "fleet.kms.test";
 
     public BindServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await BindServer.StartAsync(PublishZone, FailoverZone, BadKeyZone, RediscoverZone);
+    public async Task InitializeAsync() => Server = await BindServer.StartAsync(PublishZone, FailoverZone, BadKeyZone, RediscoverZone, FleetZone);
 
     public async Task DisposeAsync()
     {
@@ -186,6 +187,47 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         // The dead host is still published; it went to the end of the list.
         Assert.Equal($"127.0.0.1:{node1.ActivationPort}", client.Servers[^1].ToString());
         Assert.Equal(2, client.Servers.Count);
+    }
+
+    [Fact]
+    public async Task A_discovering_load_fleet_looks_dns_up_again_when_its_host_dies_and_carries_on_with_a_new_one()
+    {
+        using var data1 = new TempDirectory();
+        using var data2 = new TempDirectory();
+        using var results = new TempDirectory();
+        await using var node1 = await NodeProcess.StartAsync(data1.Path, Publish(BindFixture.FleetZone, "node1", 0, 0));
+        await WaitForDnsAsync(node1, Published, "node1's publishing");
+
+        // 200 machines, all asking at the start, then renewing every 6 s or so (7 days at 100,000 x); DNS names node1 only.
+        var report = Path.Combine(results.Path, "fleet.json");
+        var load = Cli.RunAsync("load", "--fleet", "--discover", BindFixture.FleetZone, "--dns-server", bind.Server.Endpoint,
+            "--clients", "200", "--connections", "4", "--duration", "35s", "--time-scale", "100000", "--boot-storm",
+            "--timeout", "2s", "--json", report);
+        await WaitForRequestsAsync(node1, "the fleet's first requests at node1");
+
+        // A host the fleet has never seen publishes itself; the one it knows dies without removing its record.
+        await using var node2 = await NodeProcess.StartAsync(data2.Path, Publish(BindFixture.FleetZone, "node2", 0, 0));
+        await WaitForDnsAsync(node2, Published, "node2's publishing");
+        node1.Kill();
+        await node1.WaitForExitAsync();
+        await WaitForRequestsAsync(node2, "the fleet finding node2 in DNS");
+
+        var run = await load;
+        Assert.True(run.ExitCode == 0, $"kms load exited {run.ExitCode}\n{run.StdOut}\n{run.StdErr}");
+        var answers = JsonDocument.Parse(await File.ReadAllTextAsync(report)).RootElement.GetProperty("answers").GetInt64();
+        Assert.True(answers > 200, $"the fleet got {answers} answers");
+    }
+
+    private static async Task WaitForRequestsAsync(NodeProcess node, string what)
+    {
+        using var admin = new AdminClient(node.AdminUri);
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await admin.GetJsonAsync("/api/v1/stats")).GetProperty("total").GetInt64() > 0) return;
+            await Task.Delay(200);
+        }
+        Assert.Fail($"{what} did not happen within {Patience.TotalSeconds:0} s\n{node.Output}");
     }
 
     [Fact]

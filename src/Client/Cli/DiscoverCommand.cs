@@ -110,15 +110,16 @@ internal static class DiscoveryFlags
         }
     }
 
-    /// <summary>The --server hosts, or the hosts found with --discover in RFC 2782 order (kms load: one look-up at the start).</summary>
+    /// <summary>The --server hosts, or the hosts found with --discover in RFC 2782 order together with the discovery
+    /// (kms load: one look-up at the start; fleet clients look up again when their hosts fail).</summary>
     /// <exception cref="KmsConnectionException">DNS did not answer, or no host is published.</exception>
-    public static async Task<IReadOnlyList<ServerAddress>> ServersAsync(string[]? serverTexts, string? domain, string? dnsServer,
-        CancellationToken cancellationToken)
+    public static async Task<(IReadOnlyList<ServerAddress> Servers, SrvDiscovery? Discovery)> ServersAsync(string[]? serverTexts,
+        string? domain, string? dnsServer, CancellationToken cancellationToken)
     {
         var servers = (serverTexts ?? []).Select(text => ServerAddresses.ParseOrThrow(text)).ToArray();
         if (await ReadAsync(domain, dnsServer, servers.Length > 0, cancellationToken) is not { } discovery)
         {
-            return servers;
+            return (servers, null);
         }
         IReadOnlyList<ServerAddress> found;
         try
@@ -130,7 +131,7 @@ internal static class DiscoveryFlags
             throw new KmsConnectionException(e.Message, e);
         }
         return found.Count > 0
-            ? found
+            ? (found, discovery)
             : throw new KmsConnectionException($"no KMS host is published at {discovery.QueryName} (asked {discovery.ResolverName})");
     }
 

@@ -47,6 +47,12 @@ public sealed partial class KmsClient
         return new KmsClient(servers, options) { _discovery = discovery };
     }
 
+    /// <summary>A client over hosts already found with <paramref name="discovery"/> (in the order given), which looks
+    /// DNS up again as <see cref="DiscoverAsync"/>'s clients do: many clients can share one first look-up.</summary>
+    internal static KmsClient OverDiscoveredHosts(IReadOnlyList<ServerAddress> servers, SrvDiscovery discovery,
+        KmsClientOptions? options = null) =>
+        new(servers, options) { _discovery = discovery };
+
     /// <summary>After a failure: with discovery, look DNS up again when the failed host had worked or a whole round
     /// failed; callers wait for the look-up (their deadline still applies).</summary>
     private Task RediscoverAsync(ServerSlot failed, bool wholeRound, CancellationToken cancellationToken)

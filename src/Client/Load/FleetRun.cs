@@ -46,7 +46,9 @@ internal sealed class FleetRun : LoadRun
         for (var c = 0; c < _clients.Length; c++)
         {
             var rotated = servers.Skip(c % servers.Count).Concat(servers.Take(c % servers.Count)).ToArray();
-            _clients[c] = new KmsClient(rotated, clientOptions);
+            _clients[c] = options.Discovery is { } discovery
+                ? KmsClient.OverDiscoveredHosts(rotated, discovery, clientOptions)
+                : new KmsClient(rotated, clientOptions);
         }
         _activatedUntil = new long[fleet.Count];
         _attempts = new int[fleet.Count];

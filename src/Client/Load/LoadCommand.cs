@@ -68,12 +68,14 @@ internal static class LoadCommand
                 {
                     throw new UsageException("--time-scale and --boot-storm need --fleet");
                 }
-                // --discover: the hosts published in DNS, looked up once, in RFC 2782 order.
-                var servers = await DiscoveryFlags.ServersAsync(result.GetValue(server), result.GetValue(discover),
+                // --discover: the hosts published in DNS in RFC 2782 order, looked up at the start; fleet clients
+                // look DNS up again when their hosts fail, as `kms activate --discover` does.
+                var (servers, discovery) = await DiscoveryFlags.ServersAsync(result.GetValue(server), result.GetValue(discover),
                     result.GetValue(dnsServer), cancellationToken);
                 options = new LoadOptions
                 {
                     Servers = servers,
+                    Discovery = discovery,
                     Mode = fleetMode ? LoadMode.Fleet : rateText is null ? LoadMode.Closed : LoadMode.Open,
                     Clients = Range(result.GetValue(clients), "--clients", MaxClients),
                     Connections = Range(result.GetValue(connections), "--connections", MaxConnections),

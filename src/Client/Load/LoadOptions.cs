@@ -1,4 +1,5 @@
 using KmsCluster.Client.Connection;
+using KmsCluster.Client.Discovery;
 
 namespace KmsCluster.Client.Load;
 
@@ -18,6 +19,10 @@ public enum LoadMode
 public sealed record LoadOptions
 {
     public required IReadOnlyList<ServerAddress> Servers { get; init; }
+
+    /// <summary>With --discover: where <see cref="Servers"/> came from; fleet clients look it up again when their
+    /// hosts fail.</summary>
+    public SrvDiscovery? Discovery { get; init; }
     public LoadMode Mode { get; init; } = LoadMode.Closed;
     public int Connections { get; init; } = 8;
     public int Pipeline { get; init; } = 16;
