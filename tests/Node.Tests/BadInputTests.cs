@@ -46,6 +46,53 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_that_stops_reading_its_answers_is_no_longer_read_and_gets_every_answer_once_it_reads()
+    {
+        // Far more answers than the socket buffers hold: the node must stop reading this connection.
+        const int Requests = 300_000;
+        const int PerSend = 1_000;
+        await using var lazy = await RawConnection.OpenAsync(_node.ActivationPort);
+        await using var good = await _node.OpenConnectionAsync();
+        var sent = 0;
+        var sending = Task.Run(async () =>
+        {
+            for (var first = 1; first <= Requests; first += PerSend)
+            {
+                var chunk = new List<byte>();
+                for (var id = first; id < first + PerSend; id++)
+                {
+                    chunk.AddRange(RawConnection.Encode((uint)id, KmsCluster.Testing.Requests.For("windows-11-pro")));
+                }
+                await lazy.SendAsync([.. chunk]);
+                Interlocked.Add(ref sent, PerSend);
+            }
+        });
+
+        // Other connections are served meanwhile.
+        for (var i = 0; i < 50; i++)
+        {
+            var result = await good.ActivateAsync(KmsCluster.Testing.Requests.For("windows-10-enterprise"), TimeSpan.FromSeconds(30));
+            Assert.False(result.IsError, result.ToString());
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.False(sending.IsCompleted, $"the node read all {Requests} requests of a client that reads no answers");
+        var stalledAt = Volatile.Read(ref sent);
+        Assert.True(stalledAt < Requests, $"{stalledAt} sent");
+
+        // Once the client reads, every request gets its answer: none lost, none doubled.
+        var seen = new bool[Requests + 1];
+        for (var n = 0; n < Requests; n++)
+        {
+            var reply = await lazy.ReadAsync(TimeSpan.FromSeconds(60));
+            Assert.NotNull(reply);
+            Assert.True(reply.Response is not null, $"request {reply.RequestId}: {reply.Error}");
+            Assert.False(seen[reply.RequestId], $"request {reply.RequestId} answered twice");
+            seen[reply.RequestId] = true;
+        }
+        await sending;
+    }
+
+    [Fact]
     public async Task A_body_that_does_not_decode_costs_only_that_request()
     {
         await using var connection = await RawConnection.OpenAsync(_node.ActivationPort);

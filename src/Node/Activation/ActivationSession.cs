@@ -50,6 +50,9 @@ internal sealed partial class ActivationSession : IResponseSink
         {
             await DrainAsync();
             await FlushedAsync();
+            // Kestrel completes the output once this returns: an answer arriving later (after a drain that gave
+            // up on a client that stopped reading) is dropped here, not written to a completed pipe.
+            lock (_writeLock) _broken = true;
         }
     }
 
@@ -257,17 +260,25 @@ internal sealed partial class ActivationSession : IResponseSink
         }
     }
 
+    /// <summary>Runs on a gateway's thread: a connection going away must not throw into the gateway.</summary>
     private int WriteOne(PipeWriter output, in Outbound item)
     {
         if (!_broken)
         {
-            if (item.IsError)
+            try
             {
-                FrameWriter.WriteError(output, item.RequestId, item.Error);
+                if (item.IsError)
+                {
+                    FrameWriter.WriteError(output, item.RequestId, item.Error);
+                }
+                else
+                {
+                    FrameWriter.WriteResponse(output, item.RequestId, item.Response);
+                }
             }
-            else
+            catch (Exception e) when (IsConnectionGone(e))
             {
-                FrameWriter.WriteResponse(output, item.RequestId, item.Response);
+                _broken = true;
             }
         }
         return item.HoldsSlot ? 1 : 0;
