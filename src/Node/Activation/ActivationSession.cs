@@ -9,7 +9,8 @@ namespace KmsCluster.Node.Activation;
 /// <summary>
 /// One client connection. The read loop parses every complete frame of a read, answers bad ones at once
 /// and submits good ones; answers come back from the gateways on other threads, which write and flush them
-/// at once (a gateway delivering a batch sends each connection's answer from its own thread: no hop). At most <see cref="NodeOptions.MaxRequestsPerConnection"/>
+/// at once (a gateway delivering a batch sends each connection's answer from its own thread: no hop; the
+/// transport coalesces flushes that meet in one send). At most <see cref="NodeOptions.MaxRequestsPerConnection"/>
 /// requests are in flight: beyond that the session stops reading, which pushes back on the client.
 /// A frame whose envelope is broken gets an error and the connection closes after it (nothing after it can
 /// be trusted); a bad body or an unknown version only costs that one request.

@@ -1,9 +1,10 @@
+using System.Runtime.InteropServices;
 using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Persistence.Sql.Config;
 using LinqToDB;
+using KmsCluster.Actors;
 using Microsoft.Data.Sqlite;
-using System.Runtime.InteropServices;
 
 namespace KmsCluster.Node.Persistence;
 
@@ -88,7 +89,7 @@ public sealed class SqliteStore : JournalStore
     private static readonly NativeMethods.BusyHandler RetryEveryMillisecond = (_, count) =>
     {
         if (count >= BusyRetries) return 0;
-        KmsCluster.Actors.KmsMetrics.SqliteBusyWaits.Add(1);
+        KmsMetrics.SqliteBusyWaits.Add(1);
         Thread.Sleep(1);
         return 1;
     };
