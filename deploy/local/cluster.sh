@@ -225,8 +225,8 @@ echo "journal:     PostgreSQL on 127.0.0.1:$db_port, --db \"$db\""
 echo "split brain: lease-majority (a lease in the database decides which side survives)"
 echo
 echo "Try:"
-echo "  dotnet run --project src/Client -- activate --server 127.0.0.1:$((1688 + offset))$([[ $nodes -ge 2 ]] && echo " --server 127.0.0.1:$((1689 + offset))") --product windows-11-pro"
-echo "  dotnet run --project src/Client -- cluster --admin 127.0.0.1:$((8688 + offset))"
+echo "  dotnet run --project src/Cli -- activate --server 127.0.0.1:$((1688 + offset))$([[ $nodes -ge 2 ]] && echo " --server 127.0.0.1:$((1689 + offset))") --product windows-11-pro"
+echo "  dotnet run --project src/Cli -- cluster --admin 127.0.0.1:$((8688 + offset))"
 if [[ $nodes -ge 2 ]]; then
   echo "  kill -STOP ${pids[$((nodes - 1))]}   # freeze node$((nodes - 1)): the others mark it unreachable, then down it"
 fi

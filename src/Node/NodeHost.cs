@@ -1,3 +1,4 @@
+using KmsCluster.Actors.Entities;
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster.Hosting;

@@ -1,12 +1,13 @@
+using KmsCluster.Actors.Entities;
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Actors.Windows;
 using Microsoft.Extensions.Time.Testing;
-using static KmsCluster.Actors.Tests.TestContacts;
+using static KmsCluster.Domain.Tests.TestContacts;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Actors.Tests;

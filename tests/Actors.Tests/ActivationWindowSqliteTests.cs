@@ -1,10 +1,10 @@
 using Akka.Actor;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Actors.Serialization;
 using KmsCluster.Actors.Windows;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
-using static KmsCluster.Actors.Tests.TestContacts;
+using static KmsCluster.Domain.Tests.TestContacts;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Actors.Tests;

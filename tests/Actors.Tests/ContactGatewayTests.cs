@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.TestKit;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Actors.Gateway;
 using KmsCluster.Protocol.Wire;
-using static KmsCluster.Actors.Tests.TestContacts;
+using static KmsCluster.Domain.Tests.TestContacts;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Actors.Tests;

@@ -1,11 +1,11 @@
 using Akka.Actor;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Actors.Licensing;
 using KmsCluster.Actors.Serialization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using static KmsCluster.Actors.Licensing.LedgerProtocol;
-using static KmsCluster.Actors.Tests.TestContacts;
+using static KmsCluster.Domain.Tests.TestContacts;
 
 namespace KmsCluster.Actors.Tests;
 

@@ -2,10 +2,10 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Configuration;
 using CsCheck;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Actors.Serialization;
 using KmsCluster.Protocol.Wire;
-using static KmsCluster.Actors.Tests.TestContacts;
+using static KmsCluster.Domain.Tests.TestContacts;
 using static KmsCluster.Actors.Licensing.LedgerProtocol;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
@@ -203,7 +203,7 @@ public sealed class KmsSerializerTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Events_and_snapshots_of_random_windows_round_trip()
     {
-        WindowPropertyTests.GenStep.Array[1, 20].Sample(steps =>
+        KmsCluster.Domain.Tests.WindowGenerators.GenStep.Array[1, 20].Sample(steps =>
         {
             var window = new ContactWindow();
             var now = Start;

@@ -1,5 +1,5 @@
 using KmsCluster.Actors.Windows;
-using static KmsCluster.Actors.Tests.TestContacts;
+using static KmsCluster.Domain.Tests.TestContacts;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Actors.Tests;

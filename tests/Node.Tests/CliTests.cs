@@ -15,7 +15,7 @@ public sealed class CliTests
 
         for (var i = 1; i <= 5; i++)
         {
-            var (exit, stdout, stderr) = await Cli.RunAsync("activate", "--server", node.ActivationEndpoint,
+            var (exit, stdout, stderr) = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint,
                 "--product", "windows-server-2019-standard", "--cmid", Guid.NewGuid().ToString(),
                 "--workstation", $"srv{i}", "--json");
             Assert.True(exit == (i < 5 ? 1 : 0), $"exit {exit}: {stdout} {stderr}");
@@ -29,18 +29,18 @@ public sealed class CliTests
             Assert.Equal(i == 5 ? JsonValueKind.String : JsonValueKind.Null, json.GetProperty("validUntil").ValueKind);
         }
 
-        var text = await Cli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "Windows Server 2019 Datacenter",
+        var text = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "Windows Server 2019 Datacenter",
             "--cmid", Guid.NewGuid().ToString());
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("activated by", text.StdOut);
         Assert.Contains("count 6/5", text.StdOut);
 
-        var window = await Cli.RunAsync("window", "--admin", node.AdminEndpoint, "--application", "windows");
+        var window = await KmsCli.RunAsync("window", "--admin", node.AdminEndpoint, "--application", "windows");
         Assert.Equal(0, window.ExitCode);
         Assert.Contains("count 6", window.StdOut);
         Assert.Contains("srv3", window.StdOut);
 
-        var windowJson = await Cli.RunAsync("window", "--admin", node.AdminEndpoint, "--json");
+        var windowJson = await KmsCli.RunAsync("window", "--admin", node.AdminEndpoint, "--json");
         Assert.Equal(0, windowJson.ExitCode);
         Assert.Equal(2, JsonDocument.Parse(windowJson.StdOut).RootElement.GetArrayLength());
     }
@@ -49,19 +49,19 @@ public sealed class CliTests
     public async Task Errors_get_exit_codes_of_2_or_more_and_a_message_on_stderr()
     {
         // Nothing listens on this port: unreachable is 3.
-        var unreachable = await Cli.RunAsync("activate", "--server", "127.0.0.1:1", "--product", "windows-11-pro", "--timeout", "5");
+        var unreachable = await KmsCli.RunAsync("activate", "--server", "127.0.0.1:1", "--product", "windows-11-pro", "--timeout", "5");
         Assert.Equal(3, unreachable.ExitCode);
         Assert.Contains("cannot connect", unreachable.StdErr);
 
         // A product the catalogue does not know is a usage error (4) with suggestions.
-        var unknown = await Cli.RunAsync("activate", "--server", "127.0.0.1:1", "--product", "windows-11-prof");
+        var unknown = await KmsCli.RunAsync("activate", "--server", "127.0.0.1:1", "--product", "windows-11-prof");
         Assert.Equal(4, unknown.ExitCode);
         Assert.Contains("windows-11-pro", unknown.StdErr);
 
-        var badCmid = await Cli.RunAsync("activate", "--server", "127.0.0.1:1", "--product", "windows-11-pro", "--cmid", "nope");
+        var badCmid = await KmsCli.RunAsync("activate", "--server", "127.0.0.1:1", "--product", "windows-11-pro", "--cmid", "nope");
         Assert.Equal(4, badCmid.ExitCode);
 
-        var missing = await Cli.RunAsync("activate", "--product", "windows-11-pro");
+        var missing = await KmsCli.RunAsync("activate", "--product", "windows-11-pro");
         Assert.Equal(4, missing.ExitCode);
         Assert.Contains("--server", missing.StdErr);
     }
@@ -72,7 +72,7 @@ public sealed class CliTests
         using var data = new TempDirectory();
         await using var node = await NodeProcess.StartAsync(data.Path);
         // A product id only this client claims to know: the host's catalogue refuses it.
-        var (exit, _, stderr) = await Cli.RunAsync("activate", "--server", node.ActivationEndpoint,
+        var (exit, _, stderr) = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint,
             "--product", Guid.NewGuid().ToString(), "--application", "windows");
         Assert.Equal(2, exit);
         Assert.Contains("unknown-product (3)", stderr);
@@ -81,7 +81,7 @@ public sealed class CliTests
     [Fact]
     public async Task Products_lists_the_catalogue_as_text_and_json()
     {
-        var (exit, stdout, _) = await Cli.RunAsync("products", "--json");
+        var (exit, stdout, _) = await KmsCli.RunAsync("products", "--json");
         Assert.Equal(0, exit);
         var products = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToArray();
         Assert.Equal(ProductCatalog.Default.Products.Count, products.Length);
@@ -89,7 +89,7 @@ public sealed class CliTests
         Assert.Equal(25, enterprise.GetProperty("threshold").GetInt32());
         Assert.Equal("windows", enterprise.GetProperty("application").GetString());
 
-        var text = await Cli.RunAsync("products");
+        var text = await KmsCli.RunAsync("products");
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("office-ltsc-2024-professional-plus", text.StdOut);
     }

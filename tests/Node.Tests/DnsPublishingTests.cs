@@ -70,7 +70,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         (int ExitCode, string StdOut, string StdErr) run;
         do
         {
-            run = await Cli.RunAsync("discover", zone, "--dns-server", bind.Server.Endpoint, "--json");
+            run = await KmsCli.RunAsync("discover", zone, "--dns-server", bind.Server.Endpoint, "--json");
             if (run.ExitCode is 0 or 3)
             {
                 var hosts = JsonDocument.Parse(run.StdOut).RootElement.GetProperty("hosts").EnumerateArray().Select(h => h.Clone()).ToArray();
@@ -109,7 +109,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         var second = HostOn(hosts, node2);
         Assert.Equal((20, 40), (second.GetProperty("priority").GetInt32(), second.GetProperty("weight").GetInt32()));
 
-        var text = await Cli.RunAsync("discover", BindFixture.PublishZone, "--dns-server", bind.Server.Endpoint);
+        var text = await KmsCli.RunAsync("discover", BindFixture.PublishZone, "--dns-server", bind.Server.Endpoint);
         Assert.True(text.ExitCode == 0, text.StdErr);
         Assert.Contains($"2 hosts at _vlmcs._tcp.{BindFixture.PublishZone}", text.StdOut, StringComparison.Ordinal);
         Assert.Contains($"node1.{BindFixture.PublishZone}", text.StdOut, StringComparison.Ordinal);
@@ -143,7 +143,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         await WaitForDnsAsync(node2, Published, "node2's publishing");
         await DiscoverAsync(BindFixture.FailoverZone, expected: 2);
 
-        var before = await Cli.RunAsync("activate", "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
+        var before = await KmsCli.RunAsync("activate", "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
             "--product", "windows-server-2025-standard", "--cmid", Guid.NewGuid().ToString(), "--json");
         Assert.True(before.ExitCode is 0 or 1, $"exit {before.ExitCode}: {before.StdErr}");
         Assert.Equal($"127.0.0.1:{node1.ActivationPort}", JsonDocument.Parse(before.StdOut).RootElement.GetProperty("server").GetString());
@@ -153,7 +153,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         // kill -9 removes nothing: the dead host's record stays in DNS.
         Assert.Equal(2, (await bind.Server.SrvHostsAsync(BindFixture.FailoverZone)).Count);
 
-        var after = await Cli.RunAsync("activate", "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
+        var after = await KmsCli.RunAsync("activate", "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
             "--product", "windows-server-2025-standard", "--cmid", Guid.NewGuid().ToString(), "--json", "--timeout", "30");
         Assert.True(after.ExitCode is 0 or 1, $"exit {after.ExitCode}: {after.StdErr}");
         var answer = JsonDocument.Parse(after.StdOut).RootElement;
@@ -200,7 +200,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
 
         // 200 machines, all asking at the start, then renewing every 6 s or so (7 days at 100,000 x); DNS names node1 only.
         var report = Path.Combine(results.Path, "fleet.json");
-        var load = Cli.RunAsync("load", "--fleet", "--discover", BindFixture.FleetZone, "--dns-server", bind.Server.Endpoint,
+        var load = KmsCli.RunAsync("load", "--fleet", "--discover", BindFixture.FleetZone, "--dns-server", bind.Server.Endpoint,
             "--clients", "200", "--connections", "4", "--duration", "35s", "--time-scale", "100000", "--boot-storm",
             "--timeout", "2s", "--json", report);
         await WaitForRequestsAsync(node1, "the fleet's first requests at node1");
@@ -254,7 +254,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
             Assert.Equal(200, code); // DNS trouble never makes the node unhealthy
             Assert.Equal("failing", health.GetProperty("dns").GetProperty("state").GetString());
         }
-        var activation = await Cli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
+        var activation = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
             "--cmid", Guid.NewGuid().ToString());
         Assert.True(activation.ExitCode is 0 or 1, $"exit {activation.ExitCode}: {activation.StdErr}");
     }
@@ -268,7 +268,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
             "--dns-zone", "silent.kms.test", "--dns-name", "node1");
 
         // Activations are served while the first update still waits for its answer.
-        var activation = await Cli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
+        var activation = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
             "--cmid", Guid.NewGuid().ToString());
         Assert.True(activation.ExitCode is 0 or 1, $"exit {activation.ExitCode}: {activation.StdErr}");
 
@@ -277,7 +277,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         Assert.StartsWith($"no answer from DNS server {silent.Endpoint} in 5 s", status.GetProperty("lastError").GetString(), StringComparison.Ordinal);
         Assert.True(silent.Received >= 2, $"the silent server saw {silent.Received} messages");
 
-        var again = await Cli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
+        var again = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
             "--cmid", Guid.NewGuid().ToString());
         Assert.True(again.ExitCode is 0 or 1, $"exit {again.ExitCode}: {again.StdErr}");
         // A graceful stop still ends in time: the removal gives up after its own timeout.

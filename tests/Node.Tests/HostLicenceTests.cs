@@ -1,4 +1,4 @@
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Protocol.Catalog;

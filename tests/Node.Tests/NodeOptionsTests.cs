@@ -63,7 +63,7 @@ public sealed class NodeOptionsTests
     [InlineData("7d", 10080u)]
     [InlineData("30d", 43200u)]
     public void Intervals_accept_minutes_and_units(string text, uint minutes) =>
-        Assert.Equal(minutes, Durations.ParseIntervalMinutes(text, "--renewal-interval"));
+        Assert.Equal(minutes, DurationFlags.ParseIntervalMinutes(text, "--renewal-interval"));
 
     [Theory]
     [InlineData("14")]
@@ -75,7 +75,7 @@ public sealed class NodeOptionsTests
     [InlineData("1w")]
     public void Intervals_outside_15_minutes_to_30_days_or_not_minutes_are_refused(string text)
     {
-        var error = Assert.Throws<NodeOptionsException>(() => Durations.ParseIntervalMinutes(text, "--activation-interval"));
+        var error = Assert.Throws<NodeOptionsException>(() => DurationFlags.ParseIntervalMinutes(text, "--activation-interval"));
         Assert.StartsWith("--activation-interval:", error.Message);
     }
 

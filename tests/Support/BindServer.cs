@@ -199,7 +199,7 @@ public sealed class BindServer : IAsyncDisposable
                     await discovery.LookUpAsync(); // an answer (no records yet) means the zone is served
                     return;
                 }
-                catch (SrvDiscoveryException)
+                catch (HostDiscoveryException)
                 {
                     // Not answering yet.
                 }

@@ -1,4 +1,4 @@
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Protocol.Wire;
 
 namespace KmsCluster.Actors.Gateway;

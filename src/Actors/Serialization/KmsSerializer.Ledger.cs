@@ -1,4 +1,4 @@
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using static KmsCluster.Actors.Licensing.LedgerProtocol;
 
 namespace KmsCluster.Actors.Serialization;

@@ -1,7 +1,7 @@
 using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Protocol.Wire;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
@@ -20,7 +20,7 @@ public sealed partial class KmsSerializer(ExtendedActorSystem system) : Serializ
     /// <summary>The types this serializer is bound to (messages, the event and the snapshot).</summary>
     public static readonly Type[] BoundTypes =
     [
-        typeof(Windows.IKmsMessage), typeof(ContactsRecorded), typeof(WindowSnapshot),
+        typeof(IKmsMessage), typeof(ContactsRecorded), typeof(WindowSnapshot),
         typeof(HostActivationRecorded), typeof(HostKeyLedgerSnapshot),
     ];
 

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Actors.Entities;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 

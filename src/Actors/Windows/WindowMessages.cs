@@ -1,9 +1,7 @@
-using KmsCluster.Actors.Domain;
+using KmsCluster.Actors.Serialization;
+using KmsCluster.Domain;
 
 namespace KmsCluster.Actors.Windows;
-
-/// <summary>Marker for every message and persisted type that <see cref="Serialization.KmsSerializer"/> writes.</summary>
-public interface IKmsMessage;
 
 /// <summary>A message for the window of one application; the sharding extractor routes on it.</summary>
 public interface IWithApplicationId : IKmsMessage

@@ -1,3 +1,4 @@
+using KmsCluster.Client.Discovery;
 using System.Collections.Concurrent;
 using KmsCluster.Protocol.Wire;
 
@@ -13,18 +14,22 @@ namespace KmsCluster.Client.Connection;
 /// retryable error) moves every caller to the next host. The move is a compare-and-swap on the current
 /// <see cref="ServerSlot"/>: many callers failing on the same slot switch once, the others follow.
 /// </remarks>
-public sealed partial class KmsClient : IAsyncDisposable
+public sealed class KmsClient : IAsyncDisposable
 {
-    // Replaced as a whole when a discovering client looks DNS up again (KmsClient.Discovery.cs).
+    // Replaced as a whole when a discovering client finds its hosts again.
     private ServerAddress[] _servers;
     private readonly KmsClientOptions _options;
     private readonly CancellationTokenSource _disposed = new();
     // Every slot that may still hold a connection, so DisposeAsync closes slots still draining too.
     private readonly ConcurrentDictionary<ServerSlot, byte> _slots = new();
+    private readonly HostRediscovery? _rediscovery;
     private ServerSlot _current;
     private long _failovers;
 
-    public KmsClient(IReadOnlyList<ServerAddress> servers, KmsClientOptions? options = null)
+    /// <param name="servers">The hosts to try, in order.</param>
+    /// <param name="discovery">Where <paramref name="servers"/> came from: the client asks it again when the host
+    /// that worked fails or every host failed in a row (as a KMS client looks DNS up again); null for a fixed list.</param>
+    public KmsClient(IReadOnlyList<ServerAddress> servers, KmsClientOptions? options = null, IHostDiscovery? discovery = null)
     {
         ArgumentNullException.ThrowIfNull(servers);
         if (servers.Count == 0)
@@ -38,8 +43,37 @@ public sealed partial class KmsClient : IAsyncDisposable
         _options = options ?? new KmsClientOptions();
         _options.Validate();
         _servers = [.. servers];
+        _rediscovery = discovery is null ? null : new HostRediscovery(discovery);
         _current = NewSlot(0);
     }
+
+    /// <summary>A client over the hosts <paramref name="discovery"/> finds now, which asks it again after failures.</summary>
+    /// <exception cref="KmsConnectionException">the source did not answer, or no host is published there.</exception>
+    public static async Task<KmsClient> DiscoverAsync(IHostDiscovery discovery, KmsClientOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(discovery);
+        IReadOnlyList<ServerAddress> servers;
+        try
+        {
+            servers = await discovery.FindServersAsync(cancellationToken);
+        }
+        catch (HostDiscoveryException e)
+        {
+            throw new KmsConnectionException($"cannot discover KMS hosts: {e.Message}", e);
+        }
+        if (servers.Count == 0)
+        {
+            throw new KmsConnectionException($"no KMS host is published at {discovery.Source}");
+        }
+        return new KmsClient(servers, options, discovery);
+    }
+
+    /// <summary>Where this client finds its hosts again; null for a client over a fixed list.</summary>
+    public IHostDiscovery? Discovery => _rediscovery?.Discovery;
+
+    /// <summary>How many times the client looked its hosts up again after failures (the first look-up not counted).</summary>
+    public long Rediscoveries => _rediscovery?.Count ?? 0;
 
     public IReadOnlyList<ServerAddress> Servers => Array.AsReadOnly(Volatile.Read(ref _servers));
 
@@ -135,6 +169,24 @@ public sealed partial class KmsClient : IAsyncDisposable
         }
     }
 
+    /// <summary>After a failure: with discovery, look the hosts up again when the failed host had worked or a whole
+    /// round failed; callers wait for the look-up (their deadline still applies).</summary>
+    private Task RediscoverAsync(ServerSlot failed, bool wholeRound, CancellationToken cancellationToken) =>
+        _rediscovery is null || !(wholeRound || failed.HasAnswered)
+            ? Task.CompletedTask
+            : _rediscovery.LookUpAgainAsync(failed.Server, UseServers, _disposed.Token).WaitAsync(cancellationToken);
+
+    private void UseServers(ServerAddress[] servers)
+    {
+        Volatile.Write(ref _servers, servers);
+        var current = Volatile.Read(ref _current);
+        if (!current.HasAnswered)
+        {
+            // Start the new list from its first choice; a host that answers meanwhile stays current.
+            Replace(current, 0, abandon: false);
+        }
+    }
+
     private KmsAnswer DeadlinePassed(CancellationToken cancellationToken, List<ServerAddress> tried, KmsAnswer? lastRetryable,
         Exception? lastFailure, ServerAddress waitingFor)
     {
@@ -215,116 +267,5 @@ public sealed partial class KmsClient : IAsyncDisposable
         _disposed.Cancel();
         var closing = _slots.Keys.Append(Volatile.Read(ref _current)).Distinct().Select(s => s.CloseAsync());
         await Task.WhenAll(closing);
-    }
-
-    /// <summary>
-    /// One period of using one server: its connection (opened by the first caller that needs it) and a count
-    /// of callers using it. Once retired (no longer current) it closes when its last caller is done, or at
-    /// once when abandoned.
-    /// </summary>
-    private sealed class ServerSlot(int index, ServerAddress server, KmsClientOptions options, Action<ServerSlot> closed)
-    {
-        private const int RetiredFlag = 1;
-        private const int OneUser = 2;
-
-        private readonly object _gate = new();
-        private readonly CancellationTokenSource _closing = new();
-        private Task<KmsConnection>? _connecting;
-        private Task? _closed;
-        // Bit 0: retired; the rest counts users in steps of 2, so both change in one atomic operation.
-        private int _state;
-        private volatile bool _answered;
-
-        public int Index { get; } = index;
-        public ServerAddress Server { get; } = server;
-
-        /// <summary>The connection answered at least once and is closed now.</summary>
-        public bool IsClosedAfterAnswering => _answered && IsConnectionClosed;
-
-        public bool IsConnectionClosed =>
-            Volatile.Read(ref _connecting) is { IsCompletedSuccessfully: true } connecting && !connecting.Result.IsOpen;
-
-        public Task<KmsConnection> ConnectAsync()
-        {
-            lock (_gate)
-            {
-                if (_closed is not null)
-                {
-                    return Task.FromException<KmsConnection>(new KmsConnectionException($"connection to {Server} closed by the client"));
-                }
-                return _connecting ??= KmsConnection.ConnectAsync(Server.Host, Server.Port, options.ConnectTimeout, _closing.Token);
-            }
-        }
-
-        public void MarkAnswered() => _answered = true;
-
-        public bool HasAnswered => _answered;
-
-        public bool TryAcquire()
-        {
-            while (true)
-            {
-                var state = Volatile.Read(ref _state);
-                if ((state & RetiredFlag) != 0)
-                {
-                    return false;
-                }
-                if (Interlocked.CompareExchange(ref _state, state + OneUser, state) == state)
-                {
-                    return true;
-                }
-            }
-        }
-
-        public void Release()
-        {
-            if (Interlocked.Add(ref _state, -OneUser) == RetiredFlag)
-            {
-                _ = CloseAsync();
-            }
-        }
-
-        public void Retire(bool abandon)
-        {
-            var before = Interlocked.Or(ref _state, RetiredFlag);
-            if (abandon || before == 0)
-            {
-                _ = CloseAsync();
-            }
-        }
-
-        /// <summary>Idempotent; never throws.</summary>
-        public Task CloseAsync()
-        {
-            lock (_gate)
-            {
-                return _closed ??= CloseCoreAsync();
-            }
-        }
-
-        private async Task CloseCoreAsync()
-        {
-            // Leave the caller's lock before cancelling: cancellation runs callbacks inline.
-            await Task.Yield();
-            _closing.Cancel();
-            KmsConnection? connection = null;
-            if (_connecting is { } connecting)
-            {
-                try
-                {
-                    connection = await connecting;
-                }
-                catch (Exception e) when (e is KmsConnectionException or OperationCanceledException)
-                {
-                    // It never connected: nothing to close.
-                }
-            }
-            if (connection is not null)
-            {
-                await connection.DisposeAsync();
-            }
-            _closing.Dispose();
-            closed(this);
-        }
     }
 }

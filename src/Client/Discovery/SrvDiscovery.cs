@@ -16,16 +16,13 @@ public sealed record SrvHost(ushort Priority, ushort Weight, int Port, string Ta
         : [new ServerAddress(Target, Port)];
 }
 
-/// <summary>The DNS server did not answer or answered with an error; the message says which and why.</summary>
-public sealed class SrvDiscoveryException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>
 /// Finds KMS hosts in DNS as a KMS client does: the SRV records of <c>_vlmcs._tcp.DOMAIN</c> (RFC 2782), looked up
 /// with DnsClient.NET at the system's resolver or at a given DNS server, with the targets' A/AAAA records from
 /// the same server. <see cref="Order"/> puts them in the order to try: priority ascending, and within a priority
 /// a weighted random pick. No caching: a client looks up again when its hosts fail, and must see the change.
 /// </summary>
-public sealed class SrvDiscovery
+public sealed class SrvDiscovery : IHostDiscovery
 {
     public const string ServiceLabel = "_vlmcs._tcp";
 
@@ -56,11 +53,13 @@ public sealed class SrvDiscovery
     /// <summary>The DNS server asked; null for the system's resolvers.</summary>
     public IPEndPoint? DnsServer { get; }
 
+    public string Source => $"{QueryName} (asked {ResolverName})";
+
     /// <summary>Who answers the look-ups, for messages: 127.0.0.1:5353 or "the system resolver".</summary>
     public string ResolverName => DnsServer is null ? "the system resolver" : new ServerAddress(DnsServer.Address.ToString(), DnsServer.Port).ToString();
 
     /// <summary>Every published host, priority ascending, then weight descending (for showing; see <see cref="Order"/>).</summary>
-    /// <exception cref="SrvDiscoveryException">no answer, or an error answer other than "no such name".</exception>
+    /// <exception cref="HostDiscoveryException">no answer, or an error answer other than "no such name".</exception>
     public async Task<IReadOnlyList<SrvHost>> LookUpAsync(CancellationToken cancellationToken = default)
     {
         var answer = await QueryAsync(QueryName, QueryType.SRV, cancellationToken);
@@ -86,7 +85,7 @@ public sealed class SrvDiscovery
     }
 
     /// <summary>Looks up and orders the hosts (<see cref="Order"/>): where to connect, first choice first.</summary>
-    /// <exception cref="SrvDiscoveryException">as <see cref="LookUpAsync"/>.</exception>
+    /// <exception cref="HostDiscoveryException">as <see cref="LookUpAsync"/>.</exception>
     public async Task<IReadOnlyList<ServerAddress>> FindServersAsync(CancellationToken cancellationToken = default) =>
         Order(await LookUpAsync(cancellationToken), Random.Shared).SelectMany(h => h.Servers).Distinct().ToArray();
 
@@ -127,7 +126,7 @@ public sealed class SrvDiscovery
     }
 
     /// <summary>Resolves HOST[:PORT] (port 53 unless given) of a DNS server to an endpoint.</summary>
-    /// <exception cref="SrvDiscoveryException">a name that does not resolve.</exception>
+    /// <exception cref="HostDiscoveryException">a name that does not resolve.</exception>
     public static async Task<IPEndPoint> ResolveServerAsync(ServerAddress server, CancellationToken cancellationToken = default)
     {
         if (IPAddress.TryParse(server.Host, out var address))
@@ -139,11 +138,11 @@ public sealed class SrvDiscovery
             var addresses = await System.Net.Dns.GetHostAddressesAsync(server.Host, cancellationToken);
             return addresses.Length > 0
                 ? new IPEndPoint(addresses[0], server.Port)
-                : throw new SrvDiscoveryException($"the DNS server name {server.Host} has no address");
+                : throw new HostDiscoveryException($"the DNS server name {server.Host} has no address");
         }
         catch (SocketException e)
         {
-            throw new SrvDiscoveryException($"cannot resolve the DNS server name {server.Host}: {e.Message}", e);
+            throw new HostDiscoveryException($"cannot resolve the DNS server name {server.Host}: {e.Message}", e);
         }
     }
 
@@ -156,11 +155,11 @@ public sealed class SrvDiscovery
         }
         catch (DnsResponseException e)
         {
-            throw new SrvDiscoveryException($"no answer from {ResolverName} for {name} {type}: {e.Message}", e);
+            throw new HostDiscoveryException($"no answer from {ResolverName} for {name} {type}: {e.Message}", e);
         }
         if (answer.HasError && answer.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain)
         {
-            throw new SrvDiscoveryException($"{ResolverName} answered {name} {type} with {answer.ErrorMessage}");
+            throw new HostDiscoveryException($"{ResolverName} answered {name} {type} with {answer.ErrorMessage}");
         }
         return answer;
     }
@@ -185,7 +184,7 @@ public sealed class SrvDiscovery
                 var answer = await QueryAsync(target, type, cancellationToken);
                 addresses.AddRange(AddressesIn(answer.Answers, target.EndsWith('.') ? target : target + "."));
             }
-            catch (SrvDiscoveryException)
+            catch (HostDiscoveryException)
             {
                 // No address from this server: the client resolves the name when it connects.
             }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using KmsCluster.Actors;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Actors.Gateway;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Actors.Hosting;
 using KmsCluster.Node.Activation;
 using KmsCluster.Node.Configuration;

@@ -1,3 +1,4 @@
+using KmsCluster.Actors.Entities;
 using Akka.Actor;
 using KmsCluster.Actors.Windows;
 

@@ -1,3 +1,4 @@
+using KmsCluster.Actors.Entities;
 using KmsCluster.Actors.Windows;
 
 namespace KmsCluster.Node.Clustering;

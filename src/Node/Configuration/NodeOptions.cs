@@ -1,4 +1,4 @@
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Node.Dns;
 using KmsCluster.Protocol.Wire;
 
@@ -135,8 +135,8 @@ public static class NodeOptionsReader
 
         var listen = All(NodeFlags.Listen).Select(text => ListenEndpoint.Parse(text, NodeFlags.Listen.Flag)).ToArray();
         var admin = ListenEndpoint.Parse(One(NodeFlags.Admin), NodeFlags.Admin.Flag);
-        var activation = Durations.ParseIntervalMinutes(One(NodeFlags.ActivationInterval), NodeFlags.ActivationInterval.Flag);
-        var renewal = Durations.ParseIntervalMinutes(One(NodeFlags.RenewalInterval), NodeFlags.RenewalInterval.Flag);
+        var activation = DurationFlags.ParseIntervalMinutes(One(NodeFlags.ActivationInterval), NodeFlags.ActivationInterval.Flag);
+        var renewal = DurationFlags.ParseIntervalMinutes(One(NodeFlags.RenewalInterval), NodeFlags.RenewalInterval.Flag);
         var data = One(NodeFlags.Data).Trim();
         if (data.Length == 0)
         {
@@ -151,12 +151,12 @@ public static class NodeOptionsReader
         {
             throw new NodeOptionsException($"{NodeFlags.Name.Flag}: a host name is at most {ProtocolConstants.MaxNameBytes} UTF-8 bytes without control characters");
         }
-        var idle = Durations.Parse(One(NodeFlags.IdleTimeout), NodeFlags.IdleTimeout.Flag, defaultUnit: "s");
+        var idle = DurationFlags.Parse(One(NodeFlags.IdleTimeout), NodeFlags.IdleTimeout.Flag, defaultUnit: "s");
         if (idle < TimeSpan.FromSeconds(1) || idle > TimeSpan.FromDays(1))
         {
             throw new NodeOptionsException($"{NodeFlags.IdleTimeout.Flag}: must be between 1s and 1d, got {One(NodeFlags.IdleTimeout)}");
         }
-        var windowTimeout = Durations.Parse(One(NodeFlags.WindowTimeout), NodeFlags.WindowTimeout.Flag, defaultUnit: "s");
+        var windowTimeout = DurationFlags.Parse(One(NodeFlags.WindowTimeout), NodeFlags.WindowTimeout.Flag, defaultUnit: "s");
         if (windowTimeout < TimeSpan.FromMilliseconds(100) || windowTimeout > TimeSpan.FromMinutes(5))
         {
             throw new NodeOptionsException($"{NodeFlags.WindowTimeout.Flag}: must be between 100ms and 5m, got {One(NodeFlags.WindowTimeout)}");
@@ -270,30 +270,11 @@ public static class NodeOptionsReader
     }
 }
 
-/// <summary>Durations as people type them: 90, 90m, 2h, 7d, 30s, 500ms.</summary>
-public static class Durations
+/// <summary>Duration flags: <see cref="Durations"/> with the flag's name on a wrong value.</summary>
+public static class DurationFlags
 {
-    public static TimeSpan Parse(string text, string flag, string defaultUnit)
-    {
-        var trimmed = text.Trim().ToLowerInvariant();
-        var digits = 0;
-        while (digits < trimmed.Length && char.IsAsciiDigit(trimmed[digits])) digits++;
-        var unit = digits < trimmed.Length ? trimmed[digits..] : defaultUnit;
-        if (digits == 0 || digits > 9 ||
-            !long.TryParse(trimmed.AsSpan(0, digits), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
-        {
-            throw new NodeOptionsException($"{flag}: \"{text}\" is not a duration (examples: 90, 90m, 2h, 7d, 30s)");
-        }
-        return unit switch
-        {
-            "ms" => TimeSpan.FromMilliseconds(number),
-            "s" => TimeSpan.FromSeconds(number),
-            "m" or "min" => TimeSpan.FromMinutes(number),
-            "h" => TimeSpan.FromHours(number),
-            "d" => TimeSpan.FromDays(number),
-            _ => throw new NodeOptionsException($"{flag}: unknown unit \"{unit}\" in \"{text}\" (use ms, s, m, h or d)"),
-        };
-    }
+    public static TimeSpan Parse(string text, string flag, string defaultUnit) =>
+        Durations.TryParse(text, defaultUnit, out var duration, out var error) ? duration : throw new NodeOptionsException($"{flag}: {error}");
 
     /// <summary>An activation or renewal interval: whole minutes between 15 minutes and 30 days.</summary>
     public static uint ParseIntervalMinutes(string text, string flag)

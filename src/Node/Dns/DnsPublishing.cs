@@ -68,12 +68,12 @@ public sealed record DnsPublishing(
 
         var priority = ParseUShort(one(DnsFlags.Priority), DnsFlags.Priority.Flag);
         var weight = ParseUShort(one(DnsFlags.Weight), DnsFlags.Weight.Flag);
-        var ttl = Durations.Parse(one(DnsFlags.Ttl), DnsFlags.Ttl.Flag, defaultUnit: "s");
+        var ttl = DurationFlags.Parse(one(DnsFlags.Ttl), DnsFlags.Ttl.Flag, defaultUnit: "s");
         if (ttl < TimeSpan.Zero || ttl > TimeSpan.FromDays(7) || ttl.Ticks % TimeSpan.TicksPerSecond != 0)
         {
             throw new NodeOptionsException($"{DnsFlags.Ttl.Flag}: whole seconds from 0s to 7d, got {one(DnsFlags.Ttl)}");
         }
-        var refresh = Durations.Parse(one(DnsFlags.Refresh), DnsFlags.Refresh.Flag, defaultUnit: "s");
+        var refresh = DurationFlags.Parse(one(DnsFlags.Refresh), DnsFlags.Refresh.Flag, defaultUnit: "s");
         if (refresh < TimeSpan.FromSeconds(10) || refresh > TimeSpan.FromDays(30))
         {
             throw new NodeOptionsException($"{DnsFlags.Refresh.Flag}: must be between 10s and 30d, got {one(DnsFlags.Refresh)}");

@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
-using KmsCluster.Actors.Domain;
+using KmsCluster.Domain;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Licensing;

@@ -1,0 +1,4 @@
+namespace KmsCluster.Actors.Serialization;
+
+/// <summary>Marker for every message and persisted type that <see cref="KmsSerializer"/> writes.</summary>
+public interface IKmsMessage;

@@ -1,0 +1,270 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using KmsCluster.Protocol.Licensing;
+using Spectre.Console;
+
+namespace KmsCluster.Cli;
+
+/// <summary>
+/// <c>kms keys</c>: host keys. <c>authority-init</c> creates a licensing authority's key pair, <c>issue</c> signs a
+/// host key with it, <c>status</c> shows a node's keys and the cluster's host activation ledger, <c>reactivate</c>
+/// re-activates a node under one of its keys.
+/// </summary>
+internal static class KeysCommand
+{
+    public static Command Create(CliOutput output) => new("keys", "host keys: create an authority, issue keys, show and re-activate a node's keys")
+    {
+        AuthorityInit(output), Issue(output), Status(output), Reactivate(output),
+    };
+
+    private static Command AuthorityInit(CliOutput output)
+    {
+        var directory = new Option<string>("--out") { Description = "directory for authority.key (private) and authority.pub", Required = true, HelpName = "DIR" };
+        var command = new Command("authority-init", "create a licensing authority: an ECDSA P-256 key pair") { directory };
+        command.SetAction(result => Run(output, () =>
+        {
+            var path = result.GetValue(directory)!;
+            using var authority = LicensingAuthority.Create(path);
+            output.Out.WriteLine($"created licensing authority {authority.Public.Fingerprint}");
+            output.Out.WriteLine($"  private key: {Path.Combine(path, LicensingAuthority.PrivateKeyFile)} (keep it secret; it signs host keys)");
+            output.Out.WriteLine($"  public key:  {Path.Combine(path, LicensingAuthority.PublicKeyFile)} (give it to nodes: kms-node --authority-key)");
+            return ExitCodes.Activated;
+        }));
+        return command;
+    }
+
+    private static Command Issue(CliOutput output)
+    {
+        var authorityDirectory = new Option<string>("--authority") { Description = "the authority's directory (authority-init --out)", Required = true, HelpName = "DIR" };
+        var group = new Option<string>("--group") { Description = "key group from the catalogue, e.g. \"Windows Server 2025 volume licence\"", Required = true, HelpName = "NAME" };
+        var organisation = new Option<string>("--org") { Description = "organisation the key is issued to", Required = true, HelpName = "NAME" };
+        var maxHosts = new Option<int?>("--max-hosts") { Description = $"exception to the limit of {HostKey.DefaultMaxHosts} hosts per key", HelpName = "N" };
+        var expires = new Option<string?>("--expires") { Description = "expiry, UTC: 2027-12-31 or 2027-12-31T18:00:00Z (default: never)", HelpName = "DATE" };
+        var keyId = new Option<string?>("--key-id") { Description = "the key's id: a-z, 0-9, '-' (default: from the group and a random suffix)", HelpName = "ID" };
+        var catalogFile = CatalogOption.Create();
+        var file = new Option<string>("--out") { Description = "the host key file to write", Required = true, HelpName = "FILE" };
+        var command = new Command("issue", "issue a signed host key for a key group")
+        {
+            authorityDirectory, group, organisation, maxHosts, expires, keyId, catalogFile, file,
+        };
+        command.SetAction(result => Run(output, () =>
+        {
+            var catalog = CatalogOption.Load(result.GetValue(catalogFile));
+            var groupName = result.GetValue(group)!;
+            var keyGroup = catalog.FindKeyGroup(groupName) ?? throw new UsageException(
+                $"--group: unknown key group \"{groupName}\"; closest: {string.Join(", ", Protocol.Catalog.NameSuggestions.Closest(catalog.KeyGroups.Select(g => g.Name), groupName))}");
+            var org = result.GetValue(organisation)!.Trim();
+            if (!HostKey.IsValidText(org))
+            {
+                throw new UsageException("--org: 1 to 200 characters without control characters");
+            }
+            if (result.GetValue(maxHosts) is < 1 or > HostKey.MaxHostsLimit)
+            {
+                throw new UsageException($"--max-hosts: from 1 to {HostKey.MaxHostsLimit}");
+            }
+            var now = DateTimeOffset.UtcNow;
+            DateTimeOffset? expiresAt = result.GetValue(expires) is { } text ? ParseExpiry(text) : null;
+            if (expiresAt <= now)
+            {
+                throw new UsageException($"--expires: {HostKey.FormatTime(expiresAt!.Value)} is not in the future");
+            }
+            var id = result.GetValue(keyId) ?? DefaultKeyId(keyGroup.Name);
+            if (!HostKey.IsValidKeyId(id))
+            {
+                throw new UsageException($"--key-id: \"{id}\" may hold only a-z, 0-9 and '-' (1 to 64 characters)");
+            }
+            var path = result.GetValue(file)!;
+            if (File.Exists(path))
+            {
+                throw new UsageException($"--out: {path} exists; a host key file is never overwritten");
+            }
+            using var authority = LicensingAuthority.Load(result.GetValue(authorityDirectory)!);
+            var key = authority.Issue(id, keyGroup.Name, org, now, expiresAt, result.GetValue(maxHosts));
+            try
+            {
+                File.WriteAllText(path, key.ToJson());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"--out: cannot write {path}: {e.Message}");
+            }
+            output.Out.WriteLine($"issued host key {key.KeyId} to {path}");
+            output.Out.WriteLine($"  group {key.Group}, organisation {key.Organisation}, up to {key.HostLimit} hosts, " +
+                                 $"{(key.ExpiresAt is { } at ? "expires " + HostKey.FormatTime(at) : "no expiry")}, authority {key.Authority}");
+            return ExitCodes.Activated;
+        }));
+        return command;
+    }
+
+    private static Command Status(CliOutput output)
+    {
+        var admin = AdminOption();
+        var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
+        var command = new Command("status", "show a node's host keys and the cluster's host activation ledger of each") { admin, json };
+        command.SetAction((result, cancellationToken) => AdminApi.ShowAsync(output, result.GetValue(admin)!, "/api/v1/host-keys",
+            result.GetValue(json), keys =>
+            {
+                if (keys.ValueKind != JsonValueKind.Array)
+                {
+                    return "the answer is not a list of host keys";
+                }
+                PrintStatus(output, keys);
+                return null;
+            }, cancellationToken));
+        return command;
+    }
+
+    private static Command Reactivate(CliOutput output)
+    {
+        var keyId = new Argument<string>("KEY-ID") { Description = "the key to re-activate this node under (kms keys status lists them)" };
+        var admin = AdminOption();
+        var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
+        var command = new Command("reactivate", $"re-activate a node under one of its host keys (counts against the key's {HostKey.MaxReactivations} re-activations per host)")
+        {
+            keyId, admin, json,
+        };
+        command.SetAction(async (result, cancellationToken) => await RunAsync(output, async () =>
+        {
+            var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, AdminApi.DefaultPort);
+            var id = result.GetValue(keyId)!;
+            var (status, body) = await AdminApi.PostAsync(address, $"/api/v1/host-keys/{Uri.EscapeDataString(id)}/reactivate", cancellationToken);
+            if (status == HttpStatusCode.NotFound)
+            {
+                return output.Fail(ExitCodes.Usage, $"{address}: {AdminApi.ErrorText(body)}");
+            }
+            if (result.GetValue(json))
+            {
+                output.Out.WriteLine(body);
+            }
+            if ((int)status is < 200 or > 299)
+            {
+                return output.Fail(ExitCodes.Refused, $"{address}: {(int)status} {Describe(body)}");
+            }
+            if (!result.GetValue(json))
+            {
+                output.Out.WriteLine(Describe(body));
+            }
+            return ExitCodes.Activated;
+        }));
+        return command;
+    }
+
+    private static Option<string> AdminOption() =>
+        new("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => AdminApi.DefaultEndpoint };
+
+    /// <summary>A re-activation answer in words, or the error text.</summary>
+    private static string Describe(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("outcome", out var outcome))
+            {
+                return $"host key {Text(root, "keyId")}: {outcome.GetString()}; this host re-activated {Number(root, "reactivations")} of " +
+                       $"{Number(root, "maxReactivations")} times; the key has {Number(root, "hosts")} of {Number(root, "maxHosts")} hosts";
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: the error text below shows the body.
+        }
+        return AdminApi.ErrorText(body);
+    }
+
+    private static void PrintStatus(CliOutput output, JsonElement keys)
+    {
+        if (keys.GetArrayLength() == 0)
+        {
+            output.Out.WriteLine("this node has no host key: it refuses every activation (no-host-key)");
+            return;
+        }
+        foreach (var entry in keys.EnumerateArray())
+        {
+            var key = entry.TryGetProperty("key", out var k) ? k : default;
+            var hosts = entry.TryGetProperty("hosts", out var h) && h.ValueKind == JsonValueKind.Array ? h.EnumerateArray().ToArray() : null;
+            output.Ansi.MarkupLine($"[bold]{Markup.Escape(Text(key, "keyId"))}[/]: {Markup.Escape(Text(key, "group"))}, " +
+                                   $"{Markup.Escape(Text(key, "organisation"))}; {Markup.Escape(Text(key, "status"))}: {Markup.Escape(Text(key, "reason"))}");
+            output.Out.WriteLine($"  hosts {(hosts is null ? "?" : hosts.Length.ToString(CultureInfo.InvariantCulture))} of {Number(key, "maxHosts")}, " +
+                                 $"re-activations up to {Number(key, "maxReactivations")} per host; file {Text(key, "file")}; " +
+                                 $"ledger on {Text(entry, "owner", "?")}");
+            if (hosts is null)
+            {
+                output.Out.WriteLine($"  {Text(entry, "error", "no ledger")}");
+                continue;
+            }
+            var table = new Table().Border(TableBorder.Simple).AddColumns("Host id", "Name", "First activated (UTC)", "Last activated (UTC)", "Re-activations", "");
+            foreach (var host in hosts)
+            {
+                table.AddRow(Markup.Escape(Text(host, "hostId")), Markup.Escape(Text(host, "name")), Time(host, "firstActivatedAt"),
+                    Time(host, "lastActivatedAt"), $"{Number(host, "reactivations")}/{Number(key, "maxReactivations")}",
+                    host.TryGetProperty("self", out var self) && self.ValueKind == JsonValueKind.True ? "this node" : "");
+            }
+            output.Ansi.Write(table);
+        }
+    }
+
+    /// <summary>A date (midnight UTC) or a UTC time.</summary>
+    private static DateTimeOffset ParseExpiry(string text) =>
+        DateTimeOffset.TryParseExact(text.Trim(), ["yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ssZ"], CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
+            ? at
+            : throw new UsageException($"--expires: \"{text}\" is not a UTC date or time (2027-12-31 or 2027-12-31T18:00:00Z)");
+
+    /// <summary>windows-server-2025-volume-licence-1a2b3c4d: readable, and unique by its random end.</summary>
+    private static string DefaultKeyId(string group)
+    {
+        var slug = new string(group.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+        while (slug.Contains("--", StringComparison.Ordinal)) slug = slug.Replace("--", "-", StringComparison.Ordinal);
+        slug = (slug.Length > 40 ? slug[..40] : slug).Trim('-');
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        return slug.Length == 0 ? suffix : $"{slug}-{suffix}";
+    }
+
+    private static int Run(CliOutput output, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is UsageException or LicensingException or HostKeyFormatException)
+        {
+            return output.Fail(ExitCodes.Usage, e.Message);
+        }
+    }
+
+    private static async Task<int> RunAsync(CliOutput output, Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (UsageException e)
+        {
+            return output.Fail(ExitCodes.Usage, e.Message);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            return output.Fail(ExitCodes.Unreachable, $"admin API unreachable: {e.Message}");
+        }
+    }
+
+    // Read leniently: a node one version apart may add or omit a field; show "?" rather than fail.
+    private static string Text(JsonElement element, string name, string missing = "?") =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()!
+            : missing;
+
+    private static string Number(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+            ? value.GetRawText()
+            : "?";
+
+    private static string Time(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String &&
+        value.TryGetDateTimeOffset(out var time)
+            ? time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)
+            : "?";
+}

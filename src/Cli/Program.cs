@@ -1,0 +1,3 @@
+using KmsCluster.Cli;
+
+return await KmsCommandLine.RunAsync(args);

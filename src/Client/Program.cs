@@ -1,3 +1,0 @@
-using KmsCluster.Client.Cli;
-
-return await KmsCommandLine.RunAsync(args);

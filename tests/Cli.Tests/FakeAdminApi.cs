@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using KmsCluster.Client.Connection;
+
+using KmsCluster.Client.Tests;
+
+namespace KmsCluster.Cli.Tests;
+
+/// <summary>A node's admin API reduced to one fixed HTTP/1.1 answer, on a real loopback socket.</summary>
+public sealed class FakeAdminApi : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _serving;
+    private readonly int _status;
+    private readonly string _reason;
+    private readonly string _body;
+
+    private FakeAdminApi(int status, string reason, string body)
+    {
+        (_status, _reason, _body) = (status, reason, body);
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        Address = new ServerAddress("127.0.0.1", ((IPEndPoint)_listener.LocalEndpoint).Port);
+        _serving = ServeAsync();
+    }
+
+    public static FakeAdminApi Start(string body, int status = 200, string reason = "OK") => new(status, reason, body);
+
+    public ServerAddress Address { get; }
+
+    /// <summary>Request lines received, e.g. "GET /api/v1/cluster HTTP/1.1".</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    private async Task ServeAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                using var socket = await _listener.AcceptSocketAsync(_stopping.Token);
+                await using var stream = new NetworkStream(socket);
+                var head = await ReadHeadAsync(stream);
+                Requests.Enqueue(head.Split("\r\n")[0]);
+                var body = Encoding.UTF8.GetBytes(_body);
+                var header = $"HTTP/1.1 {_status} {_reason}\r\nContent-Type: application/json; charset=utf-8\r\n" +
+                             $"Content-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(header), _stopping.Token);
+                await stream.WriteAsync(body, _stopping.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+            // Stopped.
+        }
+    }
+
+    /// <summary>Reads up to the blank line that ends the request head (a GET has no body).</summary>
+    private async Task<string> ReadHeadAsync(NetworkStream stream)
+    {
+        var head = new StringBuilder();
+        var buffer = new byte[1024];
+        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, _stopping.Token);
+            if (read == 0) break;
+            head.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        return head.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        _listener.Stop();
+        await _serving;
+        _stopping.Dispose();
+    }
+}

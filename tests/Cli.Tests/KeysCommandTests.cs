@@ -1,0 +1,182 @@
+using KmsCluster.Cli;
+using KmsCluster.Protocol.Catalog;
+using KmsCluster.Protocol.Licensing;
+
+using KmsCluster.Client.Tests;
+
+namespace KmsCluster.Cli.Tests;
+
+/// <summary><c>kms keys</c> in-process: a real authority and real key files in a temp directory, a fake admin API.</summary>
+public sealed class KeysCommandTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"kms-keys-cli-{Guid.NewGuid():N}");
+
+    private string PathOf(string name) => Path.Combine(_directory, name);
+
+    private static Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(params string[] args) => CliTests.RunAsync(args);
+
+    private async Task CreateAuthorityAsync()
+    {
+        var (exit, stdout, stderr) = await RunAsync("keys", "authority-init", "--out", PathOf("authority"));
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("created licensing authority", stdout);
+    }
+
+    [Fact]
+    public async Task An_issued_key_verifies_with_the_authoritys_public_key()
+    {
+        await CreateAuthorityAsync();
+
+        var (exit, stdout, stderr) = await RunAsync("keys", "issue", "--authority", PathOf("authority"),
+            "--group", "windows server 2025 volume licence", "--org", "Contoso Ltd", "--max-hosts", "12", "--expires", "2099-12-31",
+            "--out", PathOf("contoso.hostkey.json"));
+
+        Assert.True(exit == 0, stderr);
+        var key = HostKey.Load(PathOf("contoso.hostkey.json"));
+        Assert.Contains($"issued host key {key.KeyId}", stdout);
+        Assert.StartsWith("windows-server-2025-volume-licence-", key.KeyId);
+        Assert.Equal(("Windows Server 2025 volume licence", "Contoso Ltd", 12), (key.Group, key.Organisation, key.HostLimit));
+        Assert.Equal(new DateTimeOffset(2099, 12, 31, 0, 0, 0, TimeSpan.Zero), key.ExpiresAt);
+        var trusted = TrustedAuthority.Load(PathOf("authority/authority.pub"));
+        var catalog = ProductCatalog.Default;
+        var check = HostKeyCheck.Verify(key, [trusted], catalog, catalog.FindHostOs("Windows Server 2022")!, DateTimeOffset.UtcNow);
+        Assert.True(check.IsValid, check.Reason);
+    }
+
+    [Fact]
+    public async Task Issue_refuses_an_unknown_group_with_the_closest_names()
+    {
+        await CreateAuthorityAsync();
+
+        var (exit, _, stderr) = await RunAsync("keys", "issue", "--authority", PathOf("authority"), "--group", "Office LTSC 2042 volume licence",
+            "--org", "Contoso", "--out", PathOf("k.json"));
+
+        Assert.Equal(4, exit);
+        Assert.StartsWith("kms: --group: unknown key group \"Office LTSC 2042 volume licence\"; closest: Office LTSC 2024 volume licence", stderr);
+        Assert.False(File.Exists(PathOf("k.json")));
+    }
+
+    [Theory]
+    [InlineData("--max-hosts", "0", "--max-hosts: from 1 to 100000")]
+    [InlineData("--expires", "2001-01-01", "--expires: 2001-01-01T00:00:00Z is not in the future")]
+    [InlineData("--expires", "next year", "--expires: \"next year\" is not a UTC date")]
+    [InlineData("--key-id", "Key 1", "--key-id: \"Key 1\" may hold only")]
+    public async Task Issue_refuses_bad_values(string flag, string value, string message)
+    {
+        await CreateAuthorityAsync();
+
+        var (exit, _, stderr) = await RunAsync("keys", "issue", "--authority", PathOf("authority"), "--group", "Office LTSC 2024 volume licence",
+            "--org", "Contoso", flag, value, "--out", PathOf("k.json"));
+
+        Assert.Equal(4, exit);
+        Assert.Contains(message, stderr);
+    }
+
+    [Fact]
+    public async Task Nothing_is_ever_overwritten()
+    {
+        await CreateAuthorityAsync();
+        var (again, _, againError) = await RunAsync("keys", "authority-init", "--out", PathOf("authority"));
+        Assert.Equal(4, again);
+        Assert.Contains("already holds an authority key", againError);
+
+        File.WriteAllText(PathOf("taken.json"), "{}");
+        var (exit, _, stderr) = await RunAsync("keys", "issue", "--authority", PathOf("authority"), "--group", "Office LTSC 2024 volume licence",
+            "--org", "Contoso", "--out", PathOf("taken.json"));
+        Assert.Equal(4, exit);
+        Assert.Contains("exists; a host key file is never overwritten", stderr);
+        Assert.Equal("{}", File.ReadAllText(PathOf("taken.json")));
+    }
+
+    [Fact]
+    public async Task Issue_without_an_authority_says_which_file_is_missing()
+    {
+        var (exit, _, stderr) = await RunAsync("keys", "issue", "--authority", PathOf("nowhere"), "--group", "Office LTSC 2024 volume licence",
+            "--org", "Contoso", "--out", PathOf("k.json"));
+        Assert.Equal(4, exit);
+        Assert.Contains(PathOf("nowhere/authority.key"), stderr);
+    }
+
+    private const string HostKeys = """
+        [
+          {
+            "key": { "keyId": "k-windows", "group": "Windows Server 2025 volume licence", "organisation": "Contoso", "maxHosts": 6,
+                     "maxReactivations": 9, "file": "/etc/kmscluster/w.json", "status": "active", "problem": "ok",
+                     "reason": "the host activation ledger confirmed this host (already-active)" },
+            "hosts": [
+              { "hostId": "0c8a3d5e-2b7f-4e61-9a04-5d3b1f6e7a28", "name": "kms-a", "firstActivatedAt": "2025-06-01T12:00:00Z",
+                "lastActivatedAt": "2025-06-03T08:30:00Z", "reactivations": 2, "self": true },
+              { "hostId": "1d9b4e6f-3c80-4f72-8b15-6e4c2a7f8b39", "name": "kms-b", "firstActivatedAt": "2025-06-02T12:00:00Z",
+                "lastActivatedAt": "2025-06-02T12:00:00Z", "reactivations": 0, "self": false }
+            ],
+            "owner": "akka.tcp://kms-1a2b@10.0.0.2:4053",
+            "error": null
+          },
+          {
+            "key": { "keyId": "k-old", "group": "Office LTSC 2024 volume licence", "organisation": "Contoso", "maxHosts": 6,
+                     "maxReactivations": 9, "file": "/etc/kmscluster/o.json", "status": "refused", "problem": "expired",
+                     "reason": "expired at 2025-01-01T00:00:00Z" },
+            "hosts": null, "owner": null, "error": "ledger unavailable, retry later"
+          }
+        ]
+        """;
+
+    [Fact]
+    public async Task Status_prints_each_key_with_its_ledger()
+    {
+        await using var admin = FakeAdminApi.Start(HostKeys);
+
+        var (exit, stdout, stderr) = await RunAsync("keys", "status", "--admin", admin.Address.ToString());
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("GET /api/v1/host-keys HTTP/1.1", Assert.Single(admin.Requests));
+        Assert.Contains("k-windows: Windows Server 2025 volume licence, Contoso; active: the host activation ledger confirmed this host (already-active)", stdout);
+        Assert.Contains("hosts 2 of 6, re-activations up to 9 per host", stdout);
+        var self = Assert.Single(stdout.Split('\n'), l => l.Contains("kms-a", StringComparison.Ordinal));
+        Assert.Contains("2025-06-01 12:00:00", self);
+        Assert.Contains("2/9", self);
+        Assert.Contains("this node", self);
+        Assert.Contains("k-old: Office LTSC 2024 volume licence, Contoso; refused: expired at 2025-01-01T00:00:00Z", stdout);
+        Assert.Contains("ledger unavailable, retry later", stdout);
+    }
+
+    [Fact]
+    public async Task Status_json_is_the_admin_apis_answer()
+    {
+        await using var admin = FakeAdminApi.Start(HostKeys);
+        var (exit, stdout, _) = await RunAsync("keys", "status", "--admin", admin.Address.ToString(), "--json");
+        Assert.Equal(0, exit);
+        Assert.Equal(HostKeys.Trim(), stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Reactivate_posts_and_reports_the_counts()
+    {
+        await using var admin = FakeAdminApi.Start(
+            """{"keyId":"k-windows","outcome":"reactivated","reactivations":3,"maxReactivations":9,"hosts":2,"maxHosts":6}""");
+
+        var (exit, stdout, stderr) = await RunAsync("keys", "reactivate", "k-windows", "--admin", admin.Address.ToString());
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("POST /api/v1/host-keys/k-windows/reactivate HTTP/1.1", Assert.Single(admin.Requests));
+        Assert.Contains("host key k-windows: reactivated; this host re-activated 3 of 9 times; the key has 2 of 6 hosts", stdout);
+    }
+
+    [Fact]
+    public async Task A_refused_reactivation_exits_2_with_the_reason()
+    {
+        await using var admin = FakeAdminApi.Start(
+            """{"keyId":"k-windows","outcome":"reactivation-limit-reached","reactivations":9,"maxReactivations":9,"hosts":2,"maxHosts":6}""",
+            409, "Conflict");
+
+        var (exit, _, stderr) = await RunAsync("keys", "reactivate", "k-windows", "--admin", admin.Address.ToString());
+
+        Assert.Equal(2, exit);
+        Assert.Contains("409 host key k-windows: reactivation-limit-reached; this host re-activated 9 of 9 times", stderr);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+}
