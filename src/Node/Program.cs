@@ -1,5 +1,6 @@
 using KmsCluster.Node;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Dns;
 
 var (root, flagOptions) = NodeCommandLine.Create();
 var parsed = root.Parse(args);
@@ -15,11 +16,13 @@ if (parsed.Action is not null)
 }
 
 NodeOptions options;
+DnsPublishing dns;
 try
 {
-    var values = NodeSettingsSources.Collect(Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
-        NodeSettingsSources.KmsEnvironment(), parsed, flagOptions);
-    options = NodeOptionsReader.Read(values);
+    var settings = NodeConfiguration.Load(Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
+        NodeConfiguration.KmsEnvironment(), parsed, flagOptions);
+    options = NodeOptionsReader.Read(settings);
+    dns = DnsPublishing.Read(settings);
 }
 catch (NodeOptionsException e)
 {
@@ -27,4 +30,4 @@ catch (NodeOptionsException e)
     return 2;
 }
 
-return await NodeHost.RunAsync(options);
+return await NodeHost.RunAsync(options, dns);

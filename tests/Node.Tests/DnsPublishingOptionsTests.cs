@@ -7,12 +7,12 @@ namespace KmsCluster.Node.Tests;
 /// <summary>The --dns-* flags: defaults, the three sources, TSIG keys, and a one-line reason for each wrong value.</summary>
 public sealed class DnsPublishingOptionsTests
 {
-    private static NodeOptions Read(Dictionary<string, string>? environment, params string[] args)
+    private static DnsPublishing Read(Dictionary<string, string>? environment, params string[] args)
     {
         var (root, options) = NodeCommandLine.Create();
         var parsed = root.Parse(args);
         Assert.Empty(parsed.Errors);
-        return NodeOptionsReader.Read(NodeSettingsSources.Collect(null, environment ?? [], parsed, options));
+        return DnsPublishing.Read(NodeConfiguration.Load(null, environment ?? [], parsed, options));
     }
 
     private static string Refused(params string[] args) =>
@@ -21,9 +21,9 @@ public sealed class DnsPublishingOptionsTests
     [Fact]
     public void Publishing_is_off_unless_asked_for()
     {
-        var options = Read(null, "--dns-zone", "kms.example");
-        Assert.False(options.Dns.Enabled);
-        Assert.Same(DnsPublishing.Off, options.Dns);
+        var dns = Read(null, "--dns-zone", "kms.example");
+        Assert.False(dns.Enabled);
+        Assert.Same(DnsPublishing.Off, dns);
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class DnsPublishingOptionsTests
     {
         var dns = Read(null, "--dns-publish", "--dns-server", "127.0.0.1:5353", "--dns-zone", "kms.example.",
             "--dns-name", "node1", "--dns-priority", "10", "--dns-weight", "60", "--dns-ttl", "10m", "--dns-refresh", "12h",
-            "--dns-address", "127.0.0.1", "--dns-address", "[::1]").Dns;
+            "--dns-address", "127.0.0.1", "--dns-address", "[::1]");
 
         Assert.True(dns.Enabled);
         Assert.Equal(new DnsServerEndpoint("127.0.0.1", 5353), dns.Server);
@@ -50,7 +50,7 @@ public sealed class DnsPublishingOptionsTests
     [Fact]
     public void Defaults_are_port_53_priority_and_weight_0_ttl_1h_refresh_24h_and_the_zone_from_the_name()
     {
-        var dns = Read(null, "--dns-publish", "--dns-server", "ns1.corp.example", "--dns-name", "kms1.corp.example").Dns;
+        var dns = Read(null, "--dns-publish", "--dns-server", "ns1.corp.example", "--dns-name", "kms1.corp.example");
         Assert.Equal(new DnsServerEndpoint("ns1.corp.example", 53), dns.Server);
         Assert.Equal("corp.example", dns.Zone);
         Assert.Equal("kms1.corp.example", dns.Target);
@@ -72,16 +72,16 @@ public sealed class DnsPublishingOptionsTests
             ["KMS_DNS_TSIG_NAME"] = "kms-update",
             ["KMS_DNS_TSIG_SECRET"] = Convert.ToBase64String(new byte[32]),
         };
-        var dns = Read(environment).Dns;
+        var dns = Read(environment);
         Assert.True(dns.Enabled);
         Assert.Equal(new DnsServerEndpoint("::1", 5353), dns.Server);
         Assert.Equal("node2.kms.example", dns.Target);
         Assert.Equal(5, dns.Weight);
         Assert.Equal(new TsigKey("kms-update", "hmac-sha256", new byte[32]).ToString(), dns.Tsig!.ToString());
 
-        Assert.False(Read(new Dictionary<string, string> { ["KMS_DNS_PUBLISH"] = "false" }).Dns.Enabled);
+        Assert.False(Read(new Dictionary<string, string> { ["KMS_DNS_PUBLISH"] = "false" }).Enabled);
         Assert.True(Read(new Dictionary<string, string> { ["KMS_DNS_PUBLISH"] = "false", ["KMS_DNS_SERVER"] = "127.0.0.1", ["KMS_DNS_ZONE"] = "z.example" },
-            "--dns-publish").Dns.Enabled);
+            "--dns-publish").Enabled);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class DnsPublishingOptionsTests
             	secret "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=";
             };
             """);
-        var key = Read(null, "--dns-publish", "--dns-server", "127.0.0.1", "--dns-zone", "kms.example", "--dns-tsig-file", path).Dns.Tsig!;
+        var key = Read(null, "--dns-publish", "--dns-server", "127.0.0.1", "--dns-zone", "kms.example", "--dns-tsig-file", path).Tsig!;
         Assert.Equal("kms-update", key.Name);
         Assert.Equal("hmac-sha512", key.Algorithm);
         Assert.Equal("secret-secret-secret-secret-1234"u8.ToArray(), key.Secret);

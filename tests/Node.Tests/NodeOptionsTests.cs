@@ -18,7 +18,7 @@ public sealed class NodeOptionsTests
         var (root, options) = NodeCommandLine.Create();
         var parsed = root.Parse(args);
         Assert.Empty(parsed.Errors);
-        return NodeOptionsReader.Read(NodeSettingsSources.Collect(path, environment ?? [], parsed, options));
+        return NodeOptionsReader.Read(NodeConfiguration.Load(path, environment ?? [], parsed, options));
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class SqliteStoreTests
     public void Journal_and_snapshot_connections_are_durable_wal_connections()
     {
         using var data = new TempDirectory();
-        var store = SqliteStore.Open(data.Path, Guid.NewGuid());
+        var store = SqliteStore.Open(new DataDirectory(data.Path), Guid.NewGuid());
         var setup = Assert.IsType<MultiDataOptionsSetup>(store.PersistenceSetup());
 
         foreach (var pluginId in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
@@ -31,7 +31,7 @@ public sealed class SqliteStoreTests
     public async Task A_write_that_meets_another_writers_lock_waits_in_the_stores_busy_handler_then_succeeds()
     {
         using var data = new TempDirectory();
-        var store = SqliteStore.Open(data.Path, Guid.NewGuid());
+        var store = SqliteStore.Open(new DataDirectory(data.Path), Guid.NewGuid());
         var setup = Assert.IsType<MultiDataOptionsSetup>(store.PersistenceSetup());
         Assert.True(setup.TryGetDataOptionsFor("akka.persistence.journal.sql", out var options));
         long waits = 0;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using KmsCluster.Client.Connection;
+using KmsCluster.Protocol.Admin;
 
 namespace KmsCluster.Testing;
 
@@ -21,12 +22,13 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly List<string> _output = [];
-    private readonly TaskCompletionSource<ReadyLine> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _readyFile;
     private bool _frozen;
 
-    private NodeProcess(Process process)
+    private NodeProcess(Process process, string readyFile)
     {
         _process = process;
+        _readyFile = readyFile;
     }
 
     /// <summary>The first activation endpoint as bound (HOST:PORT).</summary>
@@ -38,21 +40,23 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public int ActivationPort => int.Parse(ActivationEndpoint[(ActivationEndpoint.LastIndexOf(':') + 1)..]);
     public Uri AdminUri => new($"http://{AdminEndpoint}");
 
-    /// <summary>The node's name and id as it reported them in its ready line.</summary>
-    public string Name => Ready.Name;
-    public string HostId => Ready.HostId;
+    /// <summary>The node's name and id as it reported them in its ready file.</summary>
+    public string Name => Ready.HostName;
+    public string HostId => Ready.HostId.ToString();
 
-    /// <summary>The data location the node reported (data=).</summary>
-    public string DataLocation => Ready.Data;
+    /// <summary>Where the journal is: the SQLite file, or host:port/database.</summary>
+    public string DataLocation => Ready.JournalLocation;
 
-    /// <summary>akka.tcp://SYSTEM@HOST:PORT when the node runs in cluster mode; null otherwise.</summary>
+    /// <summary>akka.tcp://SYSTEM@HOST:PORT of this member.</summary>
     public string? ClusterAddress => Ready.ClusterAddress;
 
-    /// <summary>postgresql or sqlite when the node reports it; null otherwise.</summary>
+    /// <summary>postgresql or sqlite.</summary>
     public string? Journal => Ready.Journal;
 
-    /// <summary>Everything the ready line said.</summary>
-    public ReadyLine Ready { get; private set; } = ReadyLine.None;
+    /// <summary>Everything the node's --ready-file said.</summary>
+    public NodeReady Ready { get; private set; } = None;
+
+    private static readonly NodeReady None = new("", Guid.Empty, [], "", "", "", "", 0);
 
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
@@ -91,36 +95,22 @@ public sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Like <see cref="StartAsync"/> but returns at the ready line, before the node has joined a cluster:
-    /// for a node that may never become a member (no seed reachable, a partition).
+    /// Like <see cref="StartAsync"/> but returns once the node has written its ready file (endpoints bound),
+    /// before it has joined a cluster: for a node that may never become a member (no seed reachable, a partition).
     /// </summary>
     public static async Task<NodeProcess> StartBoundAsync(string dataDirectory, params string[] extraArgs)
     {
+        var readyFile = Path.Combine(Path.GetTempPath(), $"kms-node-ready-{Guid.NewGuid():N}.json");
         var process = Start(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDirectory,
-            .. DemoLicence.Unless(extraArgs), .. extraArgs]);
-        var node = new NodeProcess(process);
+            "--ready-file", readyFile, .. DemoLicence.Unless(extraArgs), .. extraArgs]);
+        var node = new NodeProcess(process, readyFile);
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        process.EnableRaisingEvents = true;
-        process.Exited += (_, _) =>
-        {
-            // Let the output readers drain so the message carries the node's last words.
-            try
-            {
-                process.WaitForExit();
-            }
-            catch (Exception)
-            {
-                // Disposed meanwhile.
-            }
-            node._ready.TrySetException(new InvalidOperationException(
-                $"kms-node exited with {SafeExitCode(process)} before it was ready:\n{node.Output}"));
-        };
         try
         {
-            node.Ready = await node._ready.Task.WaitAsync(StartTimeout);
+            node.Ready = await node.WaitForReadyFileAsync();
         }
         catch (TimeoutException)
         {
@@ -134,6 +124,28 @@ public sealed partial class NodeProcess : IAsyncDisposable
             throw;
         }
         return node;
+    }
+
+    /// <summary>Waits for the node's ready document; throws with the node's output when it exits first.</summary>
+    private async Task<NodeReady> WaitForReadyFileAsync()
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            // The node renames a complete file into place, so a file that exists is whole.
+            if (File.Exists(_readyFile))
+            {
+                return NodeReady.Parse(await File.ReadAllTextAsync(_readyFile));
+            }
+            if (_process.HasExited)
+            {
+                // Let the output readers drain so the message carries the node's last words.
+                _process.WaitForExit();
+                throw new InvalidOperationException($"kms-node exited with {SafeExitCode(_process)} before it was ready:\n{Output}");
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException();
     }
 
     /// <summary>Runs kms-node to completion (for start-up failures); returns exit code and output.</summary>
@@ -156,7 +168,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         return (process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Parses a ready line; null when <paramref name="line"/> is not one.</summary>
+    /// <summary>Parses a ready line of the node's log; null when <paramref name="line"/> is not one.</summary>
     public static ReadyLine? ParseReadyLine(string line)
     {
         var match = ReadyPattern().Match(line);
@@ -312,6 +324,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
             }
         }
         _process.Dispose();
+        File.Delete(_readyFile);
     }
 
     private void Signal(int signal)
@@ -335,10 +348,6 @@ public sealed partial class NodeProcess : IAsyncDisposable
     {
         if (line is null) return;
         lock (_output) _output.Add(line);
-        if (ParseReadyLine(line) is { } ready)
-        {
-            _ready.TrySetResult(ready);
-        }
     }
 
     private static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null)
@@ -384,7 +393,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
     private static extern int SysKill(int pid, int signal);
 }
 
-/// <summary>What a node's ready line says.</summary>
+/// <summary>What a node's ready line in its log says (the ready file, <see cref="NodeReady"/>, says it typed).</summary>
 public sealed record ReadyLine(
     string Name,
     string HostId,
@@ -392,7 +401,4 @@ public sealed record ReadyLine(
     string AdminEndpoint,
     string Data,
     string? ClusterAddress,
-    string? Journal)
-{
-    internal static readonly ReadyLine None = new("", "", [], "", "", null, null);
-}
+    string? Journal);

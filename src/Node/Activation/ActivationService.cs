@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Akka.Actor;
+using Akka.Hosting;
 using KmsCluster.Actors;
 using KmsCluster.Domain;
 using KmsCluster.Actors.Gateway;
@@ -26,7 +28,7 @@ public interface IResponseSink
 /// </summary>
 public sealed partial class ActivationService(
     ProductCatalog catalog,
-    Lazy<ContactGateways> gateways,
+    ActorRegistry registry,
     ClusterMembership membership,
     NodeOptions options,
     HostIdentity host,
@@ -65,7 +67,8 @@ public sealed partial class ActivationService(
             return Refused(ErrorCode.ClockSkew,
                 $"client clock {request.ClientTime:yyyy-MM-ddTHH:mm:ssZ} is {Describe(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the host clock {now:yyyy-MM-ddTHH:mm:ssZ}; at most 4 hours are allowed");
         }
-        gateways.Value.Submit(new PendingActivation(this, sink, requestId, request, product));
+        // Registered when the actor system started (ActivationHosting); IsServing above implies it has.
+        registry.Get<ContactGatewaysRef>().Tell(new PendingActivation(this, sink, requestId, request, product), ActorRefs.NoSender);
         return null;
     }
 

@@ -13,26 +13,11 @@ using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Node.Admin;
 
-/// <summary>The admin HTTP API (loopback by default): health, windows, cluster, stats. JSON shapes are in README.md.</summary>
+/// <summary>The admin HTTP API (loopback by default): windows, cluster, stats (health: <see cref="NodeHealthCheck"/>). JSON shapes are in README.md.</summary>
 public static class AdminApi
 {
     public static void MapAdminApi(this WebApplication app)
     {
-        var dns = app.Services.GetService<DnsPublishingStatus>();
-        app.MapGet("/healthz", (ActorSystem system, HostIdentity host, IHostApplicationLifetime lifetime,
-            ClusterMembership membership, HostLicence licence) =>
-        {
-            var member = Akka.Cluster.Cluster.Get(system).SelfMember;
-            // Serving once a member and once the ledger has answered for every key (licensed or not).
-            var status = lifetime.ApplicationStopping.IsCancellationRequested ? "stopping"
-                : membership.IsServing && licence.IsSettled ? "ok"
-                : "starting";
-            var body = new HealthJson(status, host.Name, host.Id, member.Status.ToString(), licence.Status, licence.Problems);
-            // DNS publishing shows in the details but never makes the node unhealthy: activations go on without it.
-            body = body with { Dns = dns is { Settings.Enabled: true } ? dns.Snapshot() : null };
-            return Results.Json(body, statusCode: status == "ok" ? 200 : 503);
-        });
-
         app.MapGet("/api/v1/windows", async (ActorRegistry registry, ProductCatalog catalog, NodeOptions options) =>
         {
             var region = registry.Get<ActivationWindowRegion>();

@@ -20,9 +20,14 @@ public static class ClusterConfig
     /// </summary>
     public static readonly TimeSpan PresumedDownedAfterFreeze = TimeSpan.FromSeconds(2.5);
 
-    public static Config Create(SplitBrainStrategy splitBrain, string? leaseConnectionString) => ConfigurationFactory.ParseString($$"""
+    /// <summary>
+    /// The settings Akka.Cluster.Hosting has no typed option for (1.5.73: ClusterOptions and the split brain
+    /// resolver options cover seeds, roles, failure detector, strategy, down-if-alone and lease only): gossip,
+    /// reaper and leader intervals, the resolver's timings, sharding and singleton retries, the cluster
+    /// dispatcher and the shutdown hook. The typed part is in <see cref="KmsClusterHosting"/>.
+    /// </summary>
+    public static Config Tuning(SplitBrainStrategy splitBrain) => ConfigurationFactory.ParseString($$"""
         akka.cluster {
-          min-nr-of-members = 1
           # A downed node (partitioned away, or frozen and woken) leaves and its process stops.
           run-coordinated-shutdown-when-down = on
           shutdown-after-unsuccessful-join-seed-nodes = off
@@ -33,29 +38,19 @@ public static class ClusterConfig
           unreachable-nodes-reaper-interval = 250ms
           down-removal-margin = 500ms
           use-dispatcher = kms-cluster-dispatcher
-          downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
           split-brain-resolver {
-            active-strategy = {{Name(splitBrain)}}
             stable-after = 1500ms
             # Akka downs the whole cluster when reachability keeps changing for stable-after + this (4 s by
             # default); a node restarting while another dies looks like that. With the lease only one side can
             # win anyway, so that safety net is off; without it, it waits longer.
             down-all-when-unstable = {{(splitBrain == SplitBrainStrategy.LeaseMajority ? "off" : "15s")}}
-            keep-oldest.down-if-alone = on
             lease-majority {
-              lease-implementation = kms-sbr-lease
               # Short: in a real partition the majority side asks first; a crashed node cannot ask at all.
               acquire-lease-delay-for-minority = 1s
               # Keep the lease while the holder lives (see PostgresLease): a woken or cut-off minority must
               # never find it free.
               release-after = 1d
             }
-          }
-          failure-detector {
-            heartbeat-interval = 500ms
-            acceptable-heartbeat-pause = 1500ms
-            expected-response-after = 500ms
-            threshold = 8.0
           }
           sharding {
             retry-interval = 250ms
@@ -67,15 +62,6 @@ public static class ClusterConfig
           }
           singleton.hand-over-retry-interval = 250ms
           singleton-proxy.singleton-identification-interval = 250ms
-        }
-        kms-sbr-lease {
-          lease-class = "KmsCluster.Node.Clustering.PostgresLease, kms-node"
-          connection-string = "{{(leaseConnectionString ?? "").Replace("\\", "\\\\").Replace("\"", "\\\"")}}"
-          # A holder that dies blocks the lease for at most this long.
-          heartbeat-timeout = 4s
-          heartbeat-interval = 1s
-          # Long enough to wait out a dead holder's last renewal.
-          lease-operation-timeout = 7s
         }
         kms-cluster-dispatcher {
           type = ForkJoinDispatcher

@@ -11,7 +11,7 @@ namespace KmsCluster.Node.Clustering;
 /// (systemd, Kubernetes) starts it again as a fresh member.
 /// </summary>
 public sealed partial class ClusterMembership(ActorSystem system, IHostApplicationLifetime lifetime,
-    IWriteFence fence, ILogger<ClusterMembership> log)
+    IWriteFence fence, ILogger<ClusterMembership> log) : IHostedService
 {
     private volatile bool _serving;
     private volatile bool _downed;
@@ -22,7 +22,8 @@ public sealed partial class ClusterMembership(ActorSystem system, IHostApplicati
     /// before downing a silent node; the process should exit with code 1.</summary>
     public bool WasDowned => _downed || fence is FreezeWatchdog { Fenced: true };
 
-    public void Start()
+    /// <summary>Watches this member's status; runs once the actor system has started.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         var cluster = Akka.Cluster.Cluster.Get(system);
         cluster.RegisterOnMemberUp(() =>
@@ -41,7 +42,10 @@ public sealed partial class ClusterMembership(ActorSystem system, IHostApplicati
             _downed = true;
             lifetime.StopApplication();
         });
+        return Task.CompletedTask;
     }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Member {Address} is up and serving")]
     private partial void LogUp(string address);

@@ -20,9 +20,9 @@ public sealed record NodeLicensing(
     IReadOnlyList<TrustedAuthority> Authorities,
     IReadOnlyList<InstalledHostKey> HostKeys)
 {
-    internal static NodeLicensing Read(Func<NodeFlag, IReadOnlyList<string>> all, Func<NodeFlag, string> one)
+    internal static NodeLicensing Read(NodeSettings settings)
     {
-        var catalogPath = one(NodeFlags.Catalog).Trim();
+        var catalogPath = settings.One(NodeFlags.Catalog).Trim();
         ProductCatalog catalog;
         try
         {
@@ -33,12 +33,12 @@ public sealed record NodeLicensing(
             throw new NodeOptionsException($"{NodeFlags.Catalog.Flag}: {e.Message}");
         }
 
-        var hostOsText = one(NodeFlags.HostOs).Trim();
+        var hostOsText = settings.One(NodeFlags.HostOs).Trim();
         var hostOs = catalog.FindHostOs(hostOsText) ?? throw new NodeOptionsException(catalog.HostOperatingSystems.Count == 0
             ? $"{NodeFlags.HostOs.Flag}: the catalogue lists no host operating systems (hostOperatingSystems), so no host OS can be chosen"
             : $"{NodeFlags.HostOs.Flag}: \"{hostOsText}\" is not a host OS of the catalogue (closest: {string.Join(", ", NameSuggestions.Closest(catalog.HostOperatingSystems.Select(os => os.Name), hostOsText))})");
 
-        var authorities = Files(all(NodeFlags.AuthorityKey)).Select(path =>
+        var authorities = Files(settings.All(NodeFlags.AuthorityKey)).Select(path =>
         {
             try
             {
@@ -50,7 +50,7 @@ public sealed record NodeLicensing(
             }
         }).ToList();
 
-        var keys = Files(all(NodeFlags.HostKey)).Select(path =>
+        var keys = Files(settings.All(NodeFlags.HostKey)).Select(path =>
         {
             try
             {

@@ -31,14 +31,14 @@ public sealed record DnsPublishing(
     /// <summary>The SRV owner name: _vlmcs._tcp.ZONE.</summary>
     public string Owner => $"{ServiceLabel}.{Zone}";
 
-    internal static DnsPublishing Read(Func<NodeFlag, IReadOnlyList<string>> all, Func<NodeFlag, string> one)
+    public static DnsPublishing Read(NodeSettings settings)
     {
-        if (!ParseSwitch(one(DnsFlags.Publish), DnsFlags.Publish.Flag))
+        if (!ParseSwitch(settings.One(DnsFlags.Publish), DnsFlags.Publish.Flag))
         {
             return Off;
         }
 
-        var serverText = one(DnsFlags.Server).Trim();
+        var serverText = settings.One(DnsFlags.Server).Trim();
         if (serverText.Length == 0)
         {
             throw new NodeOptionsException(
@@ -46,8 +46,8 @@ public sealed record DnsPublishing(
         }
         var server = DnsServerEndpoint.Parse(serverText, DnsFlags.Server.Flag);
 
-        var nameText = one(DnsFlags.Name).Trim().TrimEnd('.');
-        var zoneText = one(DnsFlags.Zone).Trim().TrimEnd('.');
+        var nameText = settings.One(DnsFlags.Name).Trim().TrimEnd('.');
+        var zoneText = settings.One(DnsFlags.Zone).Trim().TrimEnd('.');
         if (nameText.Length == 0)
         {
             nameText = MachineFqdn();
@@ -66,20 +66,20 @@ public sealed record DnsPublishing(
         // A name without a dot is a host of the zone: node1 -> node1.kms.example.
         var target = CheckDomainName(nameText.Contains('.') ? nameText : $"{nameText}.{zone}", DnsFlags.Name.Flag);
 
-        var priority = ParseUShort(one(DnsFlags.Priority), DnsFlags.Priority.Flag);
-        var weight = ParseUShort(one(DnsFlags.Weight), DnsFlags.Weight.Flag);
-        var ttl = DurationFlags.Parse(one(DnsFlags.Ttl), DnsFlags.Ttl.Flag, defaultUnit: "s");
+        var priority = ParseUShort(settings.One(DnsFlags.Priority), DnsFlags.Priority.Flag);
+        var weight = ParseUShort(settings.One(DnsFlags.Weight), DnsFlags.Weight.Flag);
+        var ttl = DurationFlags.Parse(settings.One(DnsFlags.Ttl), DnsFlags.Ttl.Flag, defaultUnit: "s");
         if (ttl < TimeSpan.Zero || ttl > TimeSpan.FromDays(7) || ttl.Ticks % TimeSpan.TicksPerSecond != 0)
         {
-            throw new NodeOptionsException($"{DnsFlags.Ttl.Flag}: whole seconds from 0s to 7d, got {one(DnsFlags.Ttl)}");
+            throw new NodeOptionsException($"{DnsFlags.Ttl.Flag}: whole seconds from 0s to 7d, got {settings.One(DnsFlags.Ttl)}");
         }
-        var refresh = DurationFlags.Parse(one(DnsFlags.Refresh), DnsFlags.Refresh.Flag, defaultUnit: "s");
+        var refresh = DurationFlags.Parse(settings.One(DnsFlags.Refresh), DnsFlags.Refresh.Flag, defaultUnit: "s");
         if (refresh < TimeSpan.FromSeconds(10) || refresh > TimeSpan.FromDays(30))
         {
-            throw new NodeOptionsException($"{DnsFlags.Refresh.Flag}: must be between 10s and 30d, got {one(DnsFlags.Refresh)}");
+            throw new NodeOptionsException($"{DnsFlags.Refresh.Flag}: must be between 10s and 30d, got {settings.One(DnsFlags.Refresh)}");
         }
 
-        var addresses = all(DnsFlags.Address).Select(a => a.Trim()).Where(a => a.Length > 0).Select(text =>
+        var addresses = settings.All(DnsFlags.Address).Select(a => a.Trim()).Where(a => a.Length > 0).Select(text =>
             IPAddress.TryParse(text.Trim('[', ']'), out var address) &&
             (address.AddressFamily == AddressFamily.InterNetworkV6 || text.Count(c => c == '.') == 3)
                 ? address
@@ -90,7 +90,7 @@ public sealed record DnsPublishing(
                 $"{DnsFlags.Address.Flag}: the target {target} is outside the zone {zone}; its A/AAAA records can only be added in its own zone");
         }
 
-        return new DnsPublishing(true, server, zone, target, priority, weight, ttl, refresh, addresses, TsigKey.Read(one));
+        return new DnsPublishing(true, server, zone, target, priority, weight, ttl, refresh, addresses, TsigKey.Read(settings));
     }
 
     internal static bool ParseSwitch(string text, string flag) => text.Trim().ToLowerInvariant() switch
@@ -176,34 +176,4 @@ public sealed record DnsServerEndpoint(string Host, int Port)
     }
 
     public override string ToString() => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
-}
-
-/// <summary>The kms-node flags of DNS publishing; part of <see cref="NodeFlags.All"/>.</summary>
-public static class DnsFlags
-{
-    public static readonly NodeFlag Publish = new("dns-publish", "", "false",
-        "publish this node in DNS: _vlmcs._tcp.ZONE SRV record added by dynamic update (RFC 2136), refreshed, removed on shutdown", Switch: true);
-    public static readonly NodeFlag Server = new("dns-server", "HOST:PORT", "",
-        "DNS server that takes the updates (the zone's primary); port 53 unless given");
-    public static readonly NodeFlag Zone = new("dns-zone", "ZONE", "",
-        "zone to publish in (default: the domain of --dns-name)");
-    public static readonly NodeFlag Name = new("dns-name", "HOSTNAME", "",
-        "SRV target: this node's host name (default: the machine's FQDN; a name without a dot is taken inside the zone)");
-    public static readonly NodeFlag Priority = new("dns-priority", "N", "0", "SRV priority, 0-65535 (lower is tried first)");
-    public static readonly NodeFlag Weight = new("dns-weight", "N", "0", "SRV weight, 0-65535 (share among hosts of one priority)");
-    public static readonly NodeFlag Ttl = new("dns-ttl", "DURATION", "1h", "TTL of the published records: seconds, or 10m, 1h");
-    public static readonly NodeFlag Refresh = new("dns-refresh", "DURATION", "24h", "re-register the records this often: 12h, 1d (10s to 30d)");
-    public static readonly NodeFlag Address = new("dns-address", "IP", "",
-        "also publish this address as the target's A/AAAA record (the target must be in the zone); repeat for several", Repeatable: true);
-    public static readonly NodeFlag TsigFile = new("dns-tsig-file", "FILE", "",
-        "TSIG key in BIND's key-file format (as tsig-keygen writes it) to sign the updates with");
-    public static readonly NodeFlag TsigName = new("dns-tsig-name", "NAME", "", "TSIG key name (instead of --dns-tsig-file, with --dns-tsig-secret)");
-    public static readonly NodeFlag TsigAlgorithm = new("dns-tsig-algorithm", "ALGORITHM", "hmac-sha256",
-        "TSIG algorithm: hmac-sha256, hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1, hmac-md5");
-    public static readonly NodeFlag TsigSecret = new("dns-tsig-secret", "BASE64", "", "TSIG key secret, base64 (prefer --dns-tsig-file: a flag shows in the process list)");
-
-    public static readonly IReadOnlyList<NodeFlag> All =
-    [
-        Publish, Server, Zone, Name, Priority, Weight, Ttl, Refresh, Address, TsigFile, TsigName, TsigAlgorithm, TsigSecret,
-    ];
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using KmsCluster.Node.Hosting;
 
 namespace KmsCluster.Node.Dns;
 
@@ -9,21 +10,25 @@ public static class DnsPublishingHosting
     /// <summary>Longest wait for the DNS server's answer to one update.</summary>
     public static readonly TimeSpan UpdateTimeout = TimeSpan.FromSeconds(5);
 
-    /// <param name="activationEndpoint">The first activation endpoint as bound; read once the node has started.</param>
-    public static IServiceCollection AddDnsPublishing(this IServiceCollection services, DnsPublishing settings,
-        Func<EndPoint?> activationEndpoint)
+    /// <summary>Publishes the SRV record of the first activation endpoint as bound (Kestrel fills in the port of
+    /// --listen ...:0), read once the node has started.</summary>
+    public static IServiceCollection AddDnsPublishing(this IServiceCollection services, DnsPublishing settings)
     {
         services.AddSingleton(new DnsPublishingStatus(settings));
         if (settings.Enabled)
         {
             services.AddSingleton<IDnsUpdater>(new Rfc2136Updater(UpdateTimeout));
-            services.AddHostedService(sp => new DnsPublisher(
-                sp.GetRequiredService<DnsPublishingStatus>(),
-                sp.GetRequiredService<IDnsUpdater>(),
-                () => (activationEndpoint() as IPEndPoint)?.Port,
-                sp.GetRequiredService<IHostApplicationLifetime>(),
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<DnsPublisher>>()));
+            services.AddHostedService(sp =>
+            {
+                var activation = sp.GetRequiredService<ActivationEndpoints>();
+                return new DnsPublisher(
+                    sp.GetRequiredService<DnsPublishingStatus>(),
+                    sp.GetRequiredService<IDnsUpdater>(),
+                    () => (activation.EndPoints.FirstOrDefault() as IPEndPoint)?.Port,
+                    sp.GetRequiredService<IHostApplicationLifetime>(),
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILogger<DnsPublisher>>());
+            });
         }
         return services;
     }

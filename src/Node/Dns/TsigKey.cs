@@ -17,11 +17,11 @@ public sealed partial record TsigKey(string Name, string Algorithm, byte[] Secre
     /// <summary>Never the secret: this record shows up in logs and the admin API.</summary>
     public override string ToString() => $"{Name} ({Algorithm})";
 
-    internal static TsigKey? Read(Func<NodeFlag, string> one)
+    internal static TsigKey? Read(NodeSettings settings)
     {
-        var file = one(DnsFlags.TsigFile).Trim();
-        var name = one(DnsFlags.TsigName).Trim().TrimEnd('.');
-        var secret = one(DnsFlags.TsigSecret).Trim();
+        var file = settings.One(DnsFlags.TsigFile).Trim();
+        var name = settings.One(DnsFlags.TsigName).Trim().TrimEnd('.');
+        var secret = settings.One(DnsFlags.TsigSecret).Trim();
         if (file.Length > 0)
         {
             if (name.Length > 0 || secret.Length > 0)
@@ -40,7 +40,7 @@ public sealed partial record TsigKey(string Name, string Algorithm, byte[] Secre
             throw new NodeOptionsException(
                 $"{DnsFlags.TsigName.Flag} and {DnsFlags.TsigSecret.Flag} go together (or use {DnsFlags.TsigFile.Flag})");
         }
-        return Create(name, one(DnsFlags.TsigAlgorithm), secret, DnsFlags.TsigSecret.Flag);
+        return Create(name, settings.One(DnsFlags.TsigAlgorithm), secret, DnsFlags.TsigSecret.Flag);
     }
 
     /// <summary>Reads the one <c>key "NAME" { algorithm ALG; secret "BASE64"; };</c> clause of a BIND key file.</summary>

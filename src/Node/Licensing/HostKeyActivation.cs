@@ -3,7 +3,7 @@ using Akka.Hosting;
 using KmsCluster.Domain;
 using KmsCluster.Actors.Hosting;
 using KmsCluster.Node.Activation;
-using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Persistence;
 using KmsCluster.Protocol.Licensing;
 using static KmsCluster.Actors.Licensing.LedgerProtocol;
 
@@ -21,27 +21,28 @@ public sealed partial class HostKeyActivation(
     HostLicence licence,
     ActorRegistry registry,
     HostIdentity host,
-    NodeOptions options,
+    DataDirectory data,
     IHostApplicationLifetime lifetime,
-    ILogger<HostKeyActivation> log)
+    ILogger<HostKeyActivation> log) : IHostedService
 {
-    public const string RecordFile = "host-key-activations";
-
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
 
     private readonly Lock _recordGate = new();
-    private string RecordPath => Path.Combine(options.DataDirectory, RecordFile);
+    private string RecordPath => data.HostKeyActivationsFile;
 
-    /// <summary>Asks the ledger about every key that checked out, in the background.</summary>
-    public void Start()
+    /// <summary>Asks the ledger about every key that checked out, in the background (until the node stops).</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var key in licence.Keys.Where(k => k.Problem == HostKeyProblem.Pending))
         {
             var reactivate = !HoldsActivation(key.Key.KeyId);
-            _ = Task.Run(() => ActivateAsync(key.Key, reactivate, lifetime.ApplicationStopping));
+            _ = Task.Run(() => ActivateAsync(key.Key, reactivate, lifetime.ApplicationStopping), CancellationToken.None);
         }
+        return Task.CompletedTask;
     }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>An explicit re-activation of this host under a key; counts against its 9 re-activations.</summary>
     /// <exception cref="InvalidOperationException">the ledger did not answer in time.</exception>
@@ -116,9 +117,7 @@ public sealed partial class HostKeyActivation(
             var keys = File.Exists(RecordPath) ? File.ReadAllLines(RecordPath).Where(l => l.Length > 0).ToList() : [];
             if (keys.Contains(keyId)) return;
             keys.Add(keyId);
-            var temporary = RecordPath + ".tmp";
-            File.WriteAllLines(temporary, keys);
-            File.Move(temporary, RecordPath, overwrite: true);
+            DataDirectory.ReplaceAtomically(RecordPath, keys);
         }
     }
 

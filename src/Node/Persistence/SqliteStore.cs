@@ -39,11 +39,11 @@ public sealed class SqliteStore : JournalStore
 
     public string ConnectionString { get; }
 
-    /// <summary>Prepares the database file in a data directory this process holds (see <see cref="DataDirectoryLock"/>).</summary>
+    /// <summary>Prepares the database file in a data directory this process holds (see <see cref="DataDirectory.Lock"/>).</summary>
     /// <exception cref="Configuration.NodeOptionsException">the file cannot be opened.</exception>
-    public static SqliteStore Open(string dataDirectory, Guid nodeId)
+    public static SqliteStore Open(DataDirectory data, Guid nodeId)
     {
-        var store = new SqliteStore(Path.Combine(dataDirectory, "kms.db"), nodeId);
+        var store = new SqliteStore(data.JournalDatabase, nodeId);
         try
         {
             using var connection = new SqliteConnection(store.ConnectionString);

@@ -1,0 +1,44 @@
+using Akka.Hosting;
+using KmsCluster.Actors.Entities;
+using KmsCluster.Actors.Gateway;
+using KmsCluster.Actors.Hosting;
+using KmsCluster.Actors.Windows;
+using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Hosting;
+using Microsoft.AspNetCore.Connections;
+
+namespace KmsCluster.Node.Activation;
+
+/// <summary>The activation protocol: Kestrel listens on every --listen endpoint with <see cref="ActivationConnectionHandler"/>;
+/// requests go through <see cref="ActivationService"/> to the node's gateways and on to the sharded windows.</summary>
+public static class ActivationHosting
+{
+    public static WebApplicationBuilder AddActivationEndpoint(this WebApplicationBuilder builder, NodeOptions options)
+    {
+        var endpoints = new ActivationEndpoints();
+        builder.Services.AddSingleton(endpoints);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            foreach (var endpoint in options.Listen)
+            {
+                endpoints.Listen(kestrel, endpoint, listen => listen.UseConnectionHandler<ActivationConnectionHandler>());
+            }
+        });
+        builder.Services.AddSingleton<NodeStats>();
+        builder.Services.AddSingleton<ActivationService>();
+        return builder;
+    }
+
+    /// <summary>The windows (sharded, journaled) and, once the actor system runs, one gateway per application in
+    /// front of them, registered in the actor registry as <see cref="ContactGatewaysRef"/>.</summary>
+    public static AkkaConfigurationBuilder AddActivationActors(this AkkaConfigurationBuilder akka, NodeOptions options,
+        IWriteFence fence, TimeProvider time)
+    {
+        akka.AddActivationWindows(WindowSettings.Default with { Fence = fence }, time);
+        return akka.WithActors((system, registry) => registry.Register<ContactGatewaysRef>(ContactGatewaysRef.Start(
+            system,
+            registry.Get<ActivationWindowRegion>(),
+            options.Licensing.Catalog.Applications.Select(a => a.Id),
+            new GatewaySettings(ReplyTimeout: options.WindowTimeout))));
+    }
+}

@@ -1,0 +1,77 @@
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using KmsCluster.Node.Configuration;
+
+namespace KmsCluster.Node.Clustering;
+
+/// <summary>Remoting, clustering and the split brain resolver of a node (see <see cref="ClusterConfig"/> for
+/// why the timings are what they are), and the services that follow this node's membership.</summary>
+public static class KmsClusterHosting
+{
+    /// <param name="clusterName">The actor system name, which only nodes on the same journal share.</param>
+    /// <param name="leaseConnectionString">The database of the lease-majority lease; null without --db.</param>
+    public static AkkaConfigurationBuilder AddKmsCluster(this AkkaConfigurationBuilder akka, NodeOptions options,
+        string clusterName, string? leaseConnectionString)
+    {
+        akka.AddHocon(ClusterConfig.Tuning(options.SplitBrain), HoconAddMode.Prepend);
+        akka.WithRemoting(new RemoteOptions
+        {
+            HostName = options.ClusterHost,
+            PublicHostName = options.ClusterHost,
+            Port = options.ClusterPort,
+        });
+        var splitBrain = SplitBrainResolver(options.SplitBrain, leaseConnectionString);
+        akka.WithClustering(new ClusterOptions
+        {
+            SeedNodes = options.Seeds.Select(seed => $"akka.tcp://{clusterName}@{seed}").ToArray(),
+            Roles = ["kms"],
+            MinimumNumberOfMembers = 1,
+            SplitBrainResolver = splitBrain,
+            // Heartbeats every 500 ms; a node silent for about 2 s is unreachable.
+            FailureDetector = new PhiAccrualFailureDetectorOptions
+            {
+                HeartbeatInterval = TimeSpan.FromMilliseconds(500),
+                AcceptableHeartbeatPause = TimeSpan.FromMilliseconds(1500),
+                ExpectedResponseAfter = TimeSpan.FromMilliseconds(500),
+                Threshold = 8.0,
+            },
+        });
+        if (splitBrain is LeaseMajorityOption { LeaseImplementation: { } lease })
+        {
+            lease.Apply(akka);
+        }
+        akka.WithActorSystemLivenessCheck().WithAkkaClusterReadinessCheck();
+        if (options.Seeds.Count == 0)
+        {
+            // Without seeds a node is a cluster of its own: it joins itself.
+            akka.AddStartup((system, _) =>
+            {
+                var cluster = Akka.Cluster.Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        }
+        return akka;
+    }
+
+    /// <summary>Whether this node serves (<see cref="ClusterMembership"/>), started once the actor system runs.</summary>
+    public static IServiceCollection AddClusterMembership(this IServiceCollection services)
+    {
+        services.AddSingleton<ClusterMembership>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterMembership>());
+        return services;
+    }
+
+    private static SplitBrainResolverOption SplitBrainResolver(SplitBrainStrategy strategy, string? leaseConnectionString) =>
+        strategy switch
+        {
+            SplitBrainStrategy.LeaseMajority => new LeaseMajorityOption
+            {
+                LeaseImplementation = new PostgresLeaseOption(leaseConnectionString
+                    ?? throw new InvalidOperationException("lease-majority needs the cluster's database")),
+            },
+            SplitBrainStrategy.KeepOldest => new KeepOldestOption { DownIfAlone = true },
+            _ => new KeepMajorityOption(),
+        };
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Options;
+
+namespace KmsCluster.Node.Configuration;
+
+/// <summary>The rules that tie settings together (each value on its own was checked when it was parsed). The
+/// messages are the one line kms-node prints before it exits with code 2.</summary>
+public sealed class NodeOptionsValidation : IValidateOptions<NodeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NodeOptions options)
+    {
+        var clash = options.Listen.Append(options.Admin).Where(e => e.Port != 0).GroupBy(e => e).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+        {
+            return ValidateOptionsResult.Fail($"{clash.Key} is configured twice (activation and admin endpoints must differ)");
+        }
+        if (options.Seeds.Count > 0 && options.Database is null)
+        {
+            return ValidateOptionsResult.Fail(
+                $"{NodeFlags.Seed.Flag}: joining a cluster needs {NodeFlags.Db.Flag}: the nodes of a cluster share one PostgreSQL journal, and a node's SQLite file must never have a second writer");
+        }
+        if (options.SplitBrain == SplitBrainStrategy.LeaseMajority && options.Database is null)
+        {
+            return ValidateOptionsResult.Fail(
+                $"{NodeFlags.SplitBrain.Flag}: lease-majority keeps its lease in the cluster's database; it needs {NodeFlags.Db.Flag}");
+        }
+        return ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,58 @@
+using Akka.Hosting;
+using KmsCluster.Actors.Entities;
+using KmsCluster.Node.Activation;
+using KmsCluster.Node.Admin;
+using KmsCluster.Node.Clustering;
+using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Dns;
+using KmsCluster.Node.Licensing;
+using KmsCluster.Node.Logging;
+using KmsCluster.Node.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace KmsCluster.Node;
+
+/// <summary>What a node is made of, feature by feature; <see cref="NodeHost"/> runs it.</summary>
+public static class NodeApplication
+{
+    /// <param name="fence">Closes journal writes after a freeze (cluster members only).</param>
+    public static WebApplication Build(NodeOptions options, DnsPublishing dns, DataDirectory data, HostIdentity host,
+        JournalStore store, IWriteFence fence)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        NodeLogging.Configure(builder.Logging, options.LogLevel);
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.WindowTimeout + TimeSpan.FromSeconds(10));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(data);
+        services.AddSingleton(host);
+        services.AddSingleton(store);
+        services.AddSingleton(fence);
+        services.AddSingleton(options.Licensing.Catalog);
+        services.AddSingleton(TimeProvider.System);
+
+        builder.AddActivationEndpoint(options);
+        builder.AddAdminApi(options);
+        services.AddAkka(store.ClusterName, (akka, provider) => akka
+            .AddNodeLogging(provider, options.LogLevel)
+            .AddJournal(store)
+            .AddKmsCluster(options, store.ClusterName, store.LeaseConnectionString)
+            .AddActivationActors(options, fence, TimeProvider.System)
+            .AddHostKeyLedgerActors(fence, TimeProvider.System));
+        // Hosted services start in order: these follow the actor system's.
+        services.AddClusterMembership();
+        services.AddHostLicensing();
+        services.AddDnsPublishing(dns);
+
+        var app = builder.Build();
+        app.MapAdminEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,69 @@
+using KmsCluster.Node.Configuration;
+
+namespace KmsCluster.Node.Persistence;
+
+/// <summary>
+/// The node's data directory (--data) and every file in it; other types ask it for their file instead of
+/// naming one. One kms-node per directory: <see cref="Lock"/> holds <c>kms.lock</c> for the process's life,
+/// because the directory holds the node's identity and, without --db, its SQLite journal, which must never
+/// have two writers.
+/// </summary>
+public sealed class DataDirectory(string path)
+{
+    public string Path { get; } = System.IO.Path.GetFullPath(path);
+
+    /// <summary>Held open without sharing while the node runs.</summary>
+    public string LockFile => File("kms.lock");
+
+    /// <summary>The node's host id (a GUID), created on first start; see <see cref="LoadOrCreateNodeId"/>.</summary>
+    public string NodeIdFile => File("node-id");
+
+    /// <summary>The SQLite journal without --db; SQLite keeps <c>kms.db-wal</c> and <c>kms.db-shm</c> beside it.</summary>
+    public string JournalDatabase => File("kms.db");
+
+    /// <summary>The host keys this host holds an activation for (Licensing.HostKeyActivation), one key id a line.</summary>
+    public string HostKeyActivationsFile => File("host-key-activations");
+
+    private string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>Creates the directory if needed and takes its lock.</summary>
+    /// <exception cref="NodeOptionsException">the directory is taken or not writable.</exception>
+    public FileStream Lock()
+    {
+        try
+        {
+            Directory.CreateDirectory(Path);
+            return new FileStream(LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new NodeOptionsException(
+                $"--data: {Path} is in use by another kms-node or not writable ({e.Message.TrimEnd('.')}); one data directory serves one node");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new NodeOptionsException($"--data: {Path} is not writable ({e.Message.TrimEnd('.')})");
+        }
+    }
+
+    /// <summary>The host id kept in <see cref="NodeIdFile"/>; a new one when the file is missing or unreadable.</summary>
+    public Guid LoadOrCreateNodeId()
+    {
+        if (System.IO.File.Exists(NodeIdFile) && Guid.TryParse(System.IO.File.ReadAllText(NodeIdFile).Trim(), out var existing))
+        {
+            return existing;
+        }
+        var id = Guid.NewGuid();
+        System.IO.File.WriteAllText(NodeIdFile, id + Environment.NewLine);
+        return id;
+    }
+
+    /// <summary>Replaces <paramref name="file"/> (one of this directory's) with <paramref name="lines"/> in one step:
+    /// a crash leaves the old file or the new one, never half of it.</summary>
+    public static void ReplaceAtomically(string file, IEnumerable<string> lines)
+    {
+        var temporary = file + ".tmp";
+        System.IO.File.WriteAllLines(temporary, lines);
+        System.IO.File.Move(temporary, file, overwrite: true);
+    }
+}

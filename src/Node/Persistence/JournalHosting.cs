@@ -1,0 +1,33 @@
+using Akka.Hosting;
+using Akka.Persistence.Sql;
+using KmsCluster.Node.Configuration;
+
+namespace KmsCluster.Node.Persistence;
+
+/// <summary>Where the windows and ledgers are journaled: the node's own SQLite file, or with --db the
+/// PostgreSQL database of its cluster. Persistence is configured by the store's HOCON (Akka.Persistence.Sql.Hosting
+/// lags the plugin's version).</summary>
+public static class JournalHosting
+{
+    /// <summary>How long a node waits at start-up for a PostgreSQL that does not answer yet.</summary>
+    private static readonly TimeSpan DatabaseWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>Opens the store the options ask for.</summary>
+    /// <exception cref="NodeOptionsException">it cannot be used.</exception>
+    public static async Task<JournalStore> OpenJournalAsync(NodeOptions options, DataDirectory data, Guid hostId,
+        Action<string> waiting) =>
+        options.Database is { } database
+            ? await PostgresStore.OpenAsync(database, DatabaseWait, waiting, CancellationToken.None)
+            : SqliteStore.Open(data, hostId);
+
+    public static AkkaConfigurationBuilder AddJournal(this AkkaConfigurationBuilder akka, JournalStore store)
+    {
+        akka.AddHocon(store.PersistenceConfig(), HoconAddMode.Prepend);
+        if (store.PersistenceSetup() is { } setup)
+        {
+            akka.AddSetup(setup);
+        }
+        akka.AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
+        return akka;
+    }
+}
