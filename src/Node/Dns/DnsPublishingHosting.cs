@@ -1,4 +1,5 @@
 using System.Net;
+using KmsCluster.Protocol.Admin;
 
 namespace KmsCluster.Node.Dns;
 
@@ -29,5 +30,5 @@ public static class DnsPublishingHosting
     }
 
     public static void MapDnsApi(this WebApplication app) =>
-        app.MapGet("/api/v1/host/dns", (DnsPublishingStatus status) => Results.Json(status.Snapshot()));
+        app.MapGet("/api/v1/host/dns", (DnsPublishingStatus status) => Results.Json(status.Snapshot(), AdminJson.Http.DnsStatusJson));
 }
