@@ -105,7 +105,7 @@ internal static class KeysCommand
         var admin = AdminOption();
         var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
         var command = new Command("status", "show a node's host keys and the cluster's host activation ledger of each") { admin, json };
-        command.SetAction((result, cancellationToken) => AdminApi.ShowAsync(output, result.GetValue(admin)!, "/api/v1/host-keys",
+        command.SetAction((result, cancellationToken) => ShowAsync(output, result.GetValue(admin)!, "/api/v1/host-keys",
             result.GetValue(json), AdminJson.Http.IReadOnlyListHostKeyLedgerJson, keys => PrintStatus(output, keys), cancellationToken));
         return command;
     }
@@ -121,9 +121,9 @@ internal static class KeysCommand
         };
         command.SetAction(async (result, cancellationToken) => await RunAsync(output, async () =>
         {
-            var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, AdminApi.DefaultPort);
+            var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, DefaultPort);
             var id = result.GetValue(keyId)!;
-            var answer = await AdminApi.SendAsync(HttpMethod.Post, address, $"/api/v1/host-keys/{Uri.EscapeDataString(id)}/reactivate",
+            var answer = await SendAsync(HttpMethod.Post, address, $"/api/v1/host-keys/{Uri.EscapeDataString(id)}/reactivate",
                 cancellationToken);
             if (answer.Status == HttpStatusCode.NotFound)
             {
@@ -147,7 +147,7 @@ internal static class KeysCommand
     }
 
     private static Option<string> AdminOption() =>
-        new("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => AdminApi.DefaultEndpoint };
+        new("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => DefaultEndpoint };
 
     /// <summary>A re-activation answer in words, or the error text (a 409 is either).</summary>
     private static string Describe(AdminAnswer answer)
