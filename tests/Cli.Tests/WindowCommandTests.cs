@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using KmsCluster.Cli;
 using KmsCluster.Protocol.Admin;
 
@@ -12,7 +13,7 @@ public sealed class WindowCommandTests
         LastContact: DateTimeOffset.Parse("2025-06-03T08:30:00Z"), Owner: "akka.tcp://kms-1a2b@10.0.0.2:4053",
         AsOf: DateTimeOffset.Parse("2025-06-03T08:30:01Z"),
         [
-            new(Guid.Parse("0c8a3d5e-2b7f-4e61-9a04-5d3b1f6e7a28"), "office-ltsc-2024-professional-plus", "Office LTSC Professional Plus 2024",
+            new(Guid.Parse("0c8a3d5e-2b7f-4e61-9a04-5d3b1f6e7a28"), "office-2019-standard", "Office Standard 2019",
                 "LAB-PC-02", OtherWorkstation: "LAB-PC-01", VirtualMachine: true, DateTimeOffset.Parse("2025-06-03T08:30:00Z")),
             new(Guid.Parse("1d9b4e6f-3c80-4f72-8b15-6e4c2a7f8b39"), "office-2019-standard", "Office Standard 2019",
                 "LAB-PC-03", OtherWorkstation: null, VirtualMachine: false, DateTimeOffset.Parse("2025-06-02T12:00:00Z")),
@@ -27,12 +28,13 @@ public sealed class WindowCommandTests
 
         Assert.True(exit == 0, stderr);
         Assert.Equal("GET /api/v1/windows/office HTTP/1.1", Assert.Single(admin.Requests));
-        Assert.Contains("Office: count 2 (keeps 10), thresholds office 5 (not reached)", stdout);
-        Assert.Contains("requests 3, activated 0, not activated 3; owner akka.tcp://kms-1a2b@10.0.0.2:4053", stdout);
-        var cloned = Assert.Single(stdout.Split('\n'), l => l.Contains("0c8a3d5e-2b7f-4e61-9a04-5d3b1f6e7a28", StringComparison.Ordinal));
-        Assert.Contains("LAB-PC-02 (also seen as LAB-PC-01: cloned CMID?)", cloned);
-        Assert.Contains("2025-06-03 08:30:00", cloned);
-        Assert.Contains("yes", cloned);
+        var lines = stdout.Split('\n').Select(l => l.TrimEnd()).ToArray();
+        Assert.Equal(["Office: count 2 (keeps 10), thresholds office 5 (not reached)",
+            "  requests 3, activated 0, not activated 3; owner akka.tcp://kms-1a2b@10.0.0.2:4053"], lines[..2]);
+        // One row per contact, in the table's column order: CMID, product, workstation, VM, last contact.
+        Assert.Single(lines, l => Regex.IsMatch(l, @"0c8a3d5e-2b7f-4e61-9a04-5d3b1f6e7a28 +office-2019-standard +" +
+                                                  @"LAB-PC-02 \(also seen as LAB-PC-01: cloned CMID\?\) +yes +2025-06-03 08:30:00"));
+        Assert.Single(lines, l => Regex.IsMatch(l, @"1d9b4e6f-3c80-4f72-8b15-6e4c2a7f8b39 +office-2019-standard +LAB-PC-03 +no +2025-06-02 12:00:00"));
     }
 
     [Fact]
