@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Text.Json;
 using KmsCluster.Client.Connection;
+using KmsCluster.Protocol.Admin;
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Wire;
 using KmsCluster.Testing;
@@ -73,7 +75,7 @@ internal static class Failover
         catch (TimeoutException)
         {
             Console.Error.WriteLine($"timeouts {timeouts}; problems: {string.Join(" | ", problems)}");
-            Console.Error.WriteLine((await cluster.ClusterViewAsync(survivors[0])).ToString());
+            Console.Error.WriteLine(JsonSerializer.Serialize(await cluster.ClusterViewAsync(survivors[0]), AdminJson.Http.ClusterJson));
             foreach (var node in survivors)
             {
                 Console.Error.WriteLine($"--- {node.Name}:\n{string.Join('\n', node.Output.Split('\n').TakeLast(60))}");

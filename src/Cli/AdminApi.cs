@@ -1,52 +1,60 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using KmsCluster.Client.Connection;
+using KmsCluster.Protocol.Admin;
 
 namespace KmsCluster.Cli;
 
-/// <summary>A node's admin HTTP API, shared by <c>kms window</c>, <c>kms cluster</c> and <c>kms keys</c>.</summary>
+/// <summary>
+/// A node's admin HTTP API, shared by <c>kms window</c>, <c>kms cluster</c> and <c>kms keys</c>. Answers are read as
+/// the records of KmsCluster.Protocol.Admin with <see cref="AdminJson"/>, the context the node writes them with.
+/// </summary>
 internal static class AdminApi
 {
     public const int DefaultPort = 8688;
     public const string DefaultEndpoint = "127.0.0.1:8688";
 
+    /// <summary>
+    /// Sends one request without a body (a GET, or a POST that is an action such as a re-activation). The body is
+    /// kept as it came: <c>--json</c> prints it untouched, and an error answer holds an <see cref="ErrorJson"/>.
+    /// </summary>
     /// <exception cref="HttpRequestException">the admin API is unreachable.</exception>
     /// <exception cref="TaskCanceledException">no answer in time.</exception>
-    public static async Task<(HttpStatusCode Status, string Body)> GetAsync(ServerAddress admin, string path,
+    public static async Task<AdminAnswer> SendAsync(HttpMethod method, ServerAddress admin, string path,
         CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://{admin}"), Timeout = TimeSpan.FromSeconds(15) };
-        using var response = await http.GetAsync(path, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        return (response.StatusCode, body);
+        using var request = new HttpRequestMessage(method, path);
+        using var response = await http.SendAsync(request, cancellationToken);
+        return new AdminAnswer(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
     /// <summary>
-    /// The whole of a command that shows one admin API path (<c>kms cluster</c>, <c>kms keys status</c>): with
-    /// <paramref name="json"/> the answer as it came, else <paramref name="print"/> shows it and returns null, or a
-    /// reason when the answer is not what it expects. Exit codes: 2 an error status, 3 unreachable or unreadable,
-    /// 4 a bad address.
+    /// The whole of a command that shows one admin API document (<c>kms window</c>, <c>kms cluster</c>,
+    /// <c>kms keys status</c>): with <paramref name="json"/> the answer as it came, else <paramref name="print"/>
+    /// shows it. Exit codes: 2 an error status (4 for 404 when <paramref name="notFoundIsUsage"/>: the user named
+    /// something the node does not have), 3 unreachable or unreadable, 4 a bad address.
     /// </summary>
-    public static async Task<int> ShowAsync(CliOutput output, string adminText, string path, bool json,
-        Func<JsonElement, string?> print, CancellationToken cancellationToken)
+    public static async Task<int> ShowAsync<T>(CliOutput output, string adminText, string path, bool json,
+        JsonTypeInfo<T> document, Action<T> print, CancellationToken cancellationToken, bool notFoundIsUsage = false)
     {
         try
         {
             var address = ServerAddresses.ParseOrThrow(adminText, DefaultPort);
-            var (status, body) = await GetAsync(address, path, cancellationToken);
-            if ((int)status is < 200 or > 299)
+            var answer = await SendAsync(HttpMethod.Get, address, path, cancellationToken);
+            if (!answer.IsSuccess)
             {
-                return output.Fail(ExitCodes.Refused, $"{address}: {(int)status} {ErrorText(body)}");
+                return output.Fail(notFoundIsUsage && answer.Status == HttpStatusCode.NotFound ? ExitCodes.Usage : ExitCodes.Refused,
+                    $"{address}: {(int)answer.Status} {answer.ErrorText()}");
             }
             if (json)
             {
-                output.Out.WriteLine(body);
+                output.Out.WriteLine(answer.Body);
                 return ExitCodes.Activated;
             }
-            using var document = JsonDocument.Parse(body);
-            return print(document.RootElement) is { } problem
-                ? output.Fail(ExitCodes.Unreachable, $"{address}: {problem}")
-                : ExitCodes.Activated;
+            print(answer.Read(document));
+            return ExitCodes.Activated;
         }
         catch (UsageException e)
         {
@@ -58,30 +66,32 @@ internal static class AdminApi
         }
     }
 
-    /// <summary>POST without a body (an action, such as a re-activation).</summary>
-    public static async Task<(HttpStatusCode Status, string Body)> PostAsync(ServerAddress admin, string path,
-        CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://{admin}"), Timeout = TimeSpan.FromSeconds(15) };
-        using var response = await http.PostAsync(path, content: null, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        return (response.StatusCode, body);
-    }
+    /// <summary>
+    /// A text field for display, "?" when absent: a node one version apart may omit a field, which System.Text.Json
+    /// then leaves null whatever the record says; show that rather than fail.
+    /// </summary>
+    public static string Shown(string? text, string missing = "?") => text ?? missing;
+}
 
-    /// <summary>The <c>error</c> text of a JSON error body, or the body itself.</summary>
-    public static string ErrorText(string body)
+/// <summary>One answer of the admin API: its status and its body as it came.</summary>
+internal sealed record AdminAnswer(HttpStatusCode Status, string Body)
+{
+    public bool IsSuccess => (int)Status is >= 200 and <= 299;
+
+    /// <exception cref="JsonException">the body is not a <typeparamref name="T"/>.</exception>
+    public T Read<T>(JsonTypeInfo<T> document) =>
+        JsonSerializer.Deserialize(Body, document) ?? throw new JsonException($"the answer is null, not a {typeof(T).Name}");
+
+    /// <summary>The <c>error</c> text of an <see cref="ErrorJson"/> body, or the body itself.</summary>
+    public string ErrorText()
     {
         try
         {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object &&
-                   document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String
-                ? error.GetString()!
-                : body;
+            return JsonSerializer.Deserialize(Body, AdminJson.Http.ErrorJson)?.Error ?? Body;
         }
         catch (JsonException)
         {
-            return body;
+            return Body;
         }
     }
 }

@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using KmsCluster.Protocol.Admin;
 using KmsCluster.Protocol.Licensing;
 using Spectre.Console;
+using static KmsCluster.Cli.AdminApi;
 
 namespace KmsCluster.Cli;
 
@@ -103,16 +105,8 @@ internal static class KeysCommand
         var admin = AdminOption();
         var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
         var command = new Command("status", "show a node's host keys and the cluster's host activation ledger of each") { admin, json };
-        command.SetAction((result, cancellationToken) => AdminApi.ShowAsync(output, result.GetValue(admin)!, "/api/v1/host-keys",
-            result.GetValue(json), keys =>
-            {
-                if (keys.ValueKind != JsonValueKind.Array)
-                {
-                    return "the answer is not a list of host keys";
-                }
-                PrintStatus(output, keys);
-                return null;
-            }, cancellationToken));
+        command.SetAction((result, cancellationToken) => ShowAsync(output, result.GetValue(admin)!, "/api/v1/host-keys",
+            result.GetValue(json), AdminJson.Http.IReadOnlyListHostKeyLedgerJson, keys => PrintStatus(output, keys), cancellationToken));
         return command;
     }
 
@@ -127,24 +121,25 @@ internal static class KeysCommand
         };
         command.SetAction(async (result, cancellationToken) => await RunAsync(output, async () =>
         {
-            var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, AdminApi.DefaultPort);
+            var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, DefaultPort);
             var id = result.GetValue(keyId)!;
-            var (status, body) = await AdminApi.PostAsync(address, $"/api/v1/host-keys/{Uri.EscapeDataString(id)}/reactivate", cancellationToken);
-            if (status == HttpStatusCode.NotFound)
+            var answer = await SendAsync(HttpMethod.Post, address, $"/api/v1/host-keys/{Uri.EscapeDataString(id)}/reactivate",
+                cancellationToken);
+            if (answer.Status == HttpStatusCode.NotFound)
             {
-                return output.Fail(ExitCodes.Usage, $"{address}: {AdminApi.ErrorText(body)}");
+                return output.Fail(ExitCodes.Usage, $"{address}: {answer.ErrorText()}");
             }
             if (result.GetValue(json))
             {
-                output.Out.WriteLine(body);
+                output.Out.WriteLine(answer.Body);
             }
-            if ((int)status is < 200 or > 299)
+            if (!answer.IsSuccess)
             {
-                return output.Fail(ExitCodes.Refused, $"{address}: {(int)status} {Describe(body)}");
+                return output.Fail(ExitCodes.Refused, $"{address}: {(int)answer.Status} {Describe(answer)}");
             }
             if (!result.GetValue(json))
             {
-                output.Out.WriteLine(Describe(body));
+                output.Out.WriteLine(Describe(answer));
             }
             return ExitCodes.Activated;
         }));
@@ -152,55 +147,50 @@ internal static class KeysCommand
     }
 
     private static Option<string> AdminOption() =>
-        new("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => AdminApi.DefaultEndpoint };
+        new("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => DefaultEndpoint };
 
-    /// <summary>A re-activation answer in words, or the error text.</summary>
-    private static string Describe(string body)
+    /// <summary>A re-activation answer in words, or the error text (a 409 is either).</summary>
+    private static string Describe(AdminAnswer answer)
     {
         try
         {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("outcome", out var outcome))
+            // An error body reads as a reactivation without an outcome: System.Text.Json skips its "error".
+            if (answer.Read(AdminJson.Http.ReactivationJson) is { Outcome: { } outcome } done)
             {
-                return $"host key {Text(root, "keyId")}: {outcome.GetString()}; this host re-activated {Number(root, "reactivations")} of " +
-                       $"{Number(root, "maxReactivations")} times; the key has {Number(root, "hosts")} of {Number(root, "maxHosts")} hosts";
+                return $"host key {Shown(done.KeyId)}: {outcome}; this host re-activated {done.Reactivations} of " +
+                       $"{done.MaxReactivations} times; the key has {done.Hosts} of {done.MaxHosts} hosts";
             }
         }
         catch (JsonException)
         {
-            // Not JSON: the error text below shows the body.
+            // Not a JSON object: the error text below shows the body.
         }
-        return AdminApi.ErrorText(body);
+        return answer.ErrorText();
     }
 
-    private static void PrintStatus(CliOutput output, JsonElement keys)
+    private static void PrintStatus(CliOutput output, IReadOnlyList<HostKeyLedgerJson> keys)
     {
-        if (keys.GetArrayLength() == 0)
+        if (keys.Count == 0)
         {
             output.Out.WriteLine("this node has no host key: it refuses every activation (no-host-key)");
             return;
         }
-        foreach (var entry in keys.EnumerateArray())
+        foreach (var (key, hosts, owner, error) in keys)
         {
-            var key = entry.TryGetProperty("key", out var k) ? k : default;
-            var hosts = entry.TryGetProperty("hosts", out var h) && h.ValueKind == JsonValueKind.Array ? h.EnumerateArray().ToArray() : null;
-            output.Ansi.MarkupLine($"[bold]{Markup.Escape(Text(key, "keyId"))}[/]: {Markup.Escape(Text(key, "group"))}, " +
-                                   $"{Markup.Escape(Text(key, "organisation"))}; {Markup.Escape(Text(key, "status"))}: {Markup.Escape(Text(key, "reason"))}");
-            output.Out.WriteLine($"  hosts {(hosts is null ? "?" : hosts.Length.ToString(CultureInfo.InvariantCulture))} of {Number(key, "maxHosts")}, " +
-                                 $"re-activations up to {Number(key, "maxReactivations")} per host; file {Text(key, "file")}; " +
-                                 $"ledger on {Text(entry, "owner", "?")}");
+            output.Ansi.MarkupLine($"[bold]{Markup.Escape(Shown(key.KeyId))}[/]: {Markup.Escape(Shown(key.Group))}, " +
+                                   $"{Markup.Escape(Shown(key.Organisation))}; {Markup.Escape(Shown(key.Status))}: {Markup.Escape(Shown(key.Reason))}");
+            output.Out.WriteLine($"  hosts {(hosts is null ? "?" : hosts.Count.ToString(CultureInfo.InvariantCulture))} of {key.MaxHosts}, " +
+                                 $"re-activations up to {key.MaxReactivations} per host; file {Shown(key.File)}; ledger on {Shown(owner)}");
             if (hosts is null)
             {
-                output.Out.WriteLine($"  {Text(entry, "error", "no ledger")}");
+                output.Out.WriteLine($"  {Shown(error, "no ledger")}");
                 continue;
             }
             var table = new Table().Border(TableBorder.Simple).AddColumns("Host id", "Name", "First activated (UTC)", "Last activated (UTC)", "Re-activations", "");
             foreach (var host in hosts)
             {
-                table.AddRow(Markup.Escape(Text(host, "hostId")), Markup.Escape(Text(host, "name")), Time(host, "firstActivatedAt"),
-                    Time(host, "lastActivatedAt"), $"{Number(host, "reactivations")}/{Number(key, "maxReactivations")}",
-                    host.TryGetProperty("self", out var self) && self.ValueKind == JsonValueKind.True ? "this node" : "");
+                table.AddRow(host.HostId.ToString(), Markup.Escape(Shown(host.Name)), Time(host.FirstActivatedAt), Time(host.LastActivatedAt),
+                    $"{host.Reactivations}/{key.MaxReactivations}", host.Self ? "this node" : "");
             }
             output.Ansi.Write(table);
         }
@@ -251,20 +241,5 @@ internal static class KeysCommand
         }
     }
 
-    // Read leniently: a node one version apart may add or omit a field; show "?" rather than fail.
-    private static string Text(JsonElement element, string name, string missing = "?") =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()!
-            : missing;
-
-    private static string Number(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
-            ? value.GetRawText()
-            : "?";
-
-    private static string Time(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String &&
-        value.TryGetDateTimeOffset(out var time)
-            ? time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)
-            : "?";
+    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }

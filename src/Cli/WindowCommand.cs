@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Net;
-using System.Text.Json;
+using KmsCluster.Protocol.Admin;
 using Spectre.Console;
+using static KmsCluster.Cli.AdminApi;
 
 namespace KmsCluster.Cli;
 
@@ -10,76 +10,45 @@ internal static class WindowCommand
 {
     public static Command Create(CliOutput output)
     {
-        var admin = new Option<string>("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => AdminApi.DefaultEndpoint };
+        var admin = new Option<string>("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => DefaultEndpoint };
         var application = new Option<string?>("--application") { Description = "one application (windows, office); default all" };
         var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
         var command = new Command("window", "show the contact window(s): count, thresholds, stored contacts") { admin, application, json };
-        command.SetAction(async (result, cancellationToken) =>
-        {
-            try
-            {
-                var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, AdminApi.DefaultPort);
-                var path = result.GetValue(application) is { } app
-                    ? "/api/v1/windows/" + Uri.EscapeDataString(app)
-                    : "/api/v1/windows";
-                var (status, body) = await AdminApi.GetAsync(address, path, cancellationToken);
-                if ((int)status is < 200 or > 299)
+        command.SetAction((result, cancellationToken) => result.GetValue(application) is { } app
+            // An application the node does not know is a usage error (404), as an unknown product is for kms activate.
+            ? ShowAsync(output, result.GetValue(admin)!, "/api/v1/windows/" + Uri.EscapeDataString(app), result.GetValue(json),
+                AdminJson.Http.WindowJson, window => Print(output, window), cancellationToken, notFoundIsUsage: true)
+            : ShowAsync(output, result.GetValue(admin)!, "/api/v1/windows", result.GetValue(json),
+                AdminJson.Http.IReadOnlyListWindowJson, windows =>
                 {
-                    return output.Fail(status == HttpStatusCode.NotFound ? ExitCodes.Usage : ExitCodes.Refused,
-                        $"{address}: {(int)status} {AdminApi.ErrorText(body)}");
-                }
-                if (result.GetValue(json))
-                {
-                    output.Out.WriteLine(body);
-                    return ExitCodes.Activated;
-                }
-                using var document = JsonDocument.Parse(body);
-                var windows = document.RootElement.ValueKind == JsonValueKind.Array
-                    ? document.RootElement.EnumerateArray().ToArray()
-                    : [document.RootElement];
-                foreach (var window in windows)
-                {
-                    Print(output, window);
-                }
-                return ExitCodes.Activated;
-            }
-            catch (UsageException e)
-            {
-                return output.Fail(ExitCodes.Usage, e.Message);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
-            {
-                return output.Fail(ExitCodes.Unreachable, $"admin API unreachable: {e.Message}");
-            }
-        });
+                    foreach (var window in windows) Print(output, window);
+                }, cancellationToken, notFoundIsUsage: true));
         return command;
     }
 
-    private static void Print(CliOutput output, JsonElement window)
+    private static void Print(CliOutput output, WindowJson window)
     {
-        var thresholds = string.Join(", ", window.GetProperty("thresholds").EnumerateArray().Select(t =>
-            $"{t.GetProperty("kind").GetString()} {t.GetProperty("threshold").GetInt32()} ({(t.GetProperty("reached").GetBoolean() ? "reached" : "not reached")})"));
-        output.Ansi.MarkupLine($"[bold]{Markup.Escape(window.GetProperty("name").GetString() ?? "")}[/]: count {window.GetProperty("count").GetInt32()} " +
-                               $"(keeps {window.GetProperty("capacity").GetInt32()}), thresholds {Markup.Escape(thresholds)}");
-        output.Ansi.MarkupLine($"  requests {window.GetProperty("requests").GetInt64()}, activated {window.GetProperty("activated").GetInt64()}, " +
-                               $"not activated {window.GetProperty("notActivated").GetInt64()}; owner {Markup.Escape(window.GetProperty("owner").GetString() ?? "")}");
-        var contacts = window.GetProperty("contacts");
-        if (contacts.GetArrayLength() == 0)
+        var thresholds = string.Join(", ", (window.Thresholds ?? []).Select(t =>
+            $"{t.Kind} {t.Threshold} ({(t.Reached ? "reached" : "not reached")})"));
+        output.Ansi.MarkupLine($"[bold]{Markup.Escape(Shown(window.Name, ""))}[/]: count {window.Count} " +
+                               $"(keeps {window.Capacity}), thresholds {Markup.Escape(thresholds)}");
+        output.Ansi.MarkupLine($"  requests {window.Requests}, activated {window.Activated}, " +
+                               $"not activated {window.NotActivated}; owner {Markup.Escape(Shown(window.Owner, ""))}");
+        if (window.Contacts is not { Count: > 0 } contacts)
         {
             output.Out.WriteLine("  no contacts in the last 30 days");
             return;
         }
         var table = new Table().Border(TableBorder.Simple).AddColumns("CMID", "Product", "Workstation", "VM", "Last contact (UTC)");
-        foreach (var c in contacts.EnumerateArray())
+        foreach (var c in contacts)
         {
-            var workstation = c.GetProperty("workstation").GetString() ?? "";
-            if (c.GetProperty("otherWorkstation").GetString() is { } other)
+            var workstation = Shown(c.Workstation, "");
+            if (c.OtherWorkstation is { } other)
             {
                 workstation += $" (also seen as {other}: cloned CMID?)";
             }
-            table.AddRow(c.GetProperty("cmid").GetString() ?? "", Markup.Escape(c.GetProperty("product").GetString() ?? ""),
-                Markup.Escape(workstation), c.GetProperty("virtualMachine").GetBoolean() ? "yes" : "no",
-                c.GetProperty("lastContact").GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"));
+            table.AddRow(c.Cmid.ToString(), Markup.Escape(Shown(c.Product, "")), Markup.Escape(workstation),
+                c.VirtualMachine ? "yes" : "no", c.LastContact.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"));
         }
         output.Ansi.Write(table);
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using KmsCluster.Cli;
+using KmsCluster.Protocol.Admin;
 using KmsCluster.Protocol.Wire;
 using static KmsCluster.Client.Tests.TestRequests;
 
@@ -10,25 +11,18 @@ namespace KmsCluster.Cli.Tests;
 /// <summary>The kms command line run in-process against fake hosts and a fake admin API.</summary>
 public sealed class CliTests
 {
-    private const string Cluster = """
-        {
-          "self": "akka.tcp://kms-1a2b3c4d5e6f@127.0.0.1:4053",
-          "selfStatus": "Up",
-          "leader": "akka.tcp://kms-1a2b3c4d5e6f@127.0.0.1:4053",
-          "oldest": "akka.tcp://kms-1a2b3c4d5e6f@127.0.0.1:4053",
-          "journal": "postgresql",
-          "splitBrain": "keep-majority",
-          "members": [
-            { "address": "akka.tcp://kms-1a2b3c4d5e6f@127.0.0.1:4053", "status": "Up", "roles": ["kms"], "reachable": true, "oldest": true, "self": true },
-            { "address": "akka.tcp://kms-1a2b3c4d5e6f@127.0.0.1:4054", "status": "Up", "roles": ["kms"], "reachable": true, "oldest": false, "self": false },
-            { "address": "akka.tcp://kms-1a2b3c4d5e6f@127.0.0.1:4055", "status": "Leaving", "roles": ["kms"], "reachable": false, "oldest": false, "self": false }
-          ],
-          "windows": [
-            { "application": "windows", "owner": "akka.tcp://kms-1a2b3c4d5e6f@127.0.0.1:4054" },
-            { "application": "office", "owner": null }
-          ]
-        }
-        """;
+    private const string ClusterSystem = "akka.tcp://kms-1a2b3c4d5e6f@127.0.0.1";
+
+    private static readonly ClusterJson Cluster = new(
+        Self: $"{ClusterSystem}:4053", SelfStatus: "Up", Leader: $"{ClusterSystem}:4053", Oldest: $"{ClusterSystem}:4053",
+        Journal: "postgresql", SplitBrain: "keep-majority",
+        Members:
+        [
+            new($"{ClusterSystem}:4053", "Up", ["kms"], Reachable: true, Oldest: true, Self: true),
+            new($"{ClusterSystem}:4054", "Up", ["kms"], Reachable: true, Oldest: false, Self: false),
+            new($"{ClusterSystem}:4055", "Leaving", ["kms"], Reachable: false, Oldest: false, Self: false),
+        ],
+        Windows: [new("windows", $"{ClusterSystem}:4054"), new("office", null)]);
 
     internal static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(params string[] args)
     {
@@ -41,7 +35,7 @@ public sealed class CliTests
     [Fact]
     public async Task Cluster_prints_members_window_owners_leader_and_strategy()
     {
-        await using var admin = FakeAdminApi.Start(Cluster);
+        await using var admin = FakeAdminApi.Start(Cluster, AdminJson.Http.ClusterJson);
 
         var (exit, stdout, stderr) = await RunAsync("cluster", "--admin", admin.Address.ToString());
 
@@ -70,12 +64,12 @@ public sealed class CliTests
     [Fact]
     public async Task Cluster_json_passes_the_body_through()
     {
-        await using var admin = FakeAdminApi.Start(Cluster);
+        await using var admin = FakeAdminApi.Start(Cluster, AdminJson.Http.ClusterJson);
 
         var (exit, stdout, stderr) = await RunAsync("cluster", "--admin", admin.Address.ToString(), "--json");
 
         Assert.True(exit == 0, stderr);
-        Assert.Equal(Cluster, stdout.TrimEnd('\r', '\n'));
+        Assert.Equal(admin.Body, stdout.TrimEnd('\r', '\n'));
     }
 
     [Fact]
@@ -93,7 +87,7 @@ public sealed class CliTests
     [Fact]
     public async Task Cluster_exits_2_with_the_nodes_error_text_on_an_http_error()
     {
-        await using var admin = FakeAdminApi.Start("""{"error":"the node is still joining"}""", 503, "Service Unavailable");
+        await using var admin = FakeAdminApi.Error(503, "Service Unavailable", "the node is still joining");
 
         var (exit, _, stderr) = await RunAsync("cluster", "--admin", admin.Address.ToString());
 

@@ -2,13 +2,19 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using KmsCluster.Client.Connection;
+using KmsCluster.Protocol.Admin;
 
 using KmsCluster.Client.Tests;
 
 namespace KmsCluster.Cli.Tests;
 
-/// <summary>A node's admin API reduced to one fixed HTTP/1.1 answer, on a real loopback socket.</summary>
+/// <summary>
+/// A node's admin API reduced to one fixed HTTP/1.1 answer, on a real loopback socket. The answer is a record of
+/// KmsCluster.Protocol.Admin written by <see cref="AdminJson"/>, as the node writes it.
+/// </summary>
 public sealed class FakeAdminApi : IAsyncDisposable
 {
     private readonly TcpListener _listener;
@@ -16,20 +22,27 @@ public sealed class FakeAdminApi : IAsyncDisposable
     private readonly Task _serving;
     private readonly int _status;
     private readonly string _reason;
-    private readonly string _body;
 
     private FakeAdminApi(int status, string reason, string body)
     {
-        (_status, _reason, _body) = (status, reason, body);
+        (_status, _reason, Body) = (status, reason, body);
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         Address = new ServerAddress("127.0.0.1", ((IPEndPoint)_listener.LocalEndpoint).Port);
         _serving = ServeAsync();
     }
 
-    public static FakeAdminApi Start(string body, int status = 200, string reason = "OK") => new(status, reason, body);
+    public static FakeAdminApi Start<T>(T document, JsonTypeInfo<T> type, int status = 200, string reason = "OK") =>
+        new(status, reason, JsonSerializer.Serialize(document, type));
+
+    /// <summary>An error answer, as the node gives with 404, 409 or 503.</summary>
+    public static FakeAdminApi Error(int status, string reason, string error) =>
+        Start(new ErrorJson(error), AdminJson.Http.ErrorJson, status, reason);
 
     public ServerAddress Address { get; }
+
+    /// <summary>The JSON it answers with.</summary>
+    public string Body { get; }
 
     /// <summary>Request lines received, e.g. "GET /api/v1/cluster HTTP/1.1".</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
@@ -44,7 +57,7 @@ public sealed class FakeAdminApi : IAsyncDisposable
                 await using var stream = new NetworkStream(socket);
                 var head = await ReadHeadAsync(stream);
                 Requests.Enqueue(head.Split("\r\n")[0]);
-                var body = Encoding.UTF8.GetBytes(_body);
+                var body = Encoding.UTF8.GetBytes(Body);
                 var header = $"HTTP/1.1 {_status} {_reason}\r\nContent-Type: application/json; charset=utf-8\r\n" +
                              $"Content-Length: {body.Length}\r\nConnection: close\r\n\r\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(header), _stopping.Token);

@@ -1,4 +1,5 @@
 using KmsCluster.Cli;
+using KmsCluster.Protocol.Admin;
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Licensing;
 
@@ -97,34 +98,33 @@ public sealed class KeysCommandTests : IDisposable
         Assert.Contains(PathOf("nowhere/authority.key"), stderr);
     }
 
-    private const string HostKeys = """
-        [
-          {
-            "key": { "keyId": "k-windows", "group": "Windows Server 2025 volume licence", "organisation": "Contoso", "maxHosts": 6,
-                     "maxReactivations": 9, "file": "/etc/kmscluster/w.json", "status": "active", "problem": "ok",
-                     "reason": "the host activation ledger confirmed this host (already-active)" },
-            "hosts": [
-              { "hostId": "0c8a3d5e-2b7f-4e61-9a04-5d3b1f6e7a28", "name": "kms-a", "firstActivatedAt": "2025-06-01T12:00:00Z",
-                "lastActivatedAt": "2025-06-03T08:30:00Z", "reactivations": 2, "self": true },
-              { "hostId": "1d9b4e6f-3c80-4f72-8b15-6e4c2a7f8b39", "name": "kms-b", "firstActivatedAt": "2025-06-02T12:00:00Z",
-                "lastActivatedAt": "2025-06-02T12:00:00Z", "reactivations": 0, "self": false }
+    private static readonly IReadOnlyList<HostKeyLedgerJson> HostKeys =
+    [
+        new(Key("k-windows", "Windows Server 2025 volume licence", "/etc/kmscluster/w.json", "active", "ok",
+                "the host activation ledger confirmed this host (already-active)"),
+            [
+                new(Guid.Parse("0c8a3d5e-2b7f-4e61-9a04-5d3b1f6e7a28"), "kms-a", DateTimeOffset.Parse("2025-06-01T12:00:00Z"),
+                    DateTimeOffset.Parse("2025-06-03T08:30:00Z"), Reactivations: 2, Self: true),
+                new(Guid.Parse("1d9b4e6f-3c80-4f72-8b15-6e4c2a7f8b39"), "kms-b", DateTimeOffset.Parse("2025-06-02T12:00:00Z"),
+                    DateTimeOffset.Parse("2025-06-02T12:00:00Z"), Reactivations: 0, Self: false),
             ],
-            "owner": "akka.tcp://kms-1a2b@10.0.0.2:4053",
-            "error": null
-          },
-          {
-            "key": { "keyId": "k-old", "group": "Office LTSC 2024 volume licence", "organisation": "Contoso", "maxHosts": 6,
-                     "maxReactivations": 9, "file": "/etc/kmscluster/o.json", "status": "refused", "problem": "expired",
-                     "reason": "expired at 2025-01-01T00:00:00Z" },
-            "hosts": null, "owner": null, "error": "ledger unavailable, retry later"
-          }
-        ]
-        """;
+            Owner: "akka.tcp://kms-1a2b@10.0.0.2:4053", Error: null),
+        new(Key("k-old", "Office LTSC 2024 volume licence", "/etc/kmscluster/o.json", "refused", "expired",
+                "expired at 2025-01-01T00:00:00Z"),
+            Hosts: null, Owner: null, Error: "ledger unavailable, retry later"),
+    ];
+
+    private static KeyJson Key(string keyId, string group, string file, string status, string problem, string reason) =>
+        new(keyId, group, "Contoso", DateTimeOffset.Parse("2024-06-01T00:00:00Z"), ExpiresAt: null, MaxHosts: 6,
+            MaxReactivations: 9, Authority: "0123456789abcdef0123456789abcdef", file, status, problem, reason);
+
+    private static ReactivationJson Reactivation(string outcome, int reactivations) =>
+        new("k-windows", outcome, reactivations, MaxReactivations: 9, Hosts: 2, MaxHosts: 6);
 
     [Fact]
     public async Task Status_prints_each_key_with_its_ledger()
     {
-        await using var admin = FakeAdminApi.Start(HostKeys);
+        await using var admin = FakeAdminApi.Start(HostKeys, AdminJson.Http.IReadOnlyListHostKeyLedgerJson);
 
         var (exit, stdout, stderr) = await RunAsync("keys", "status", "--admin", admin.Address.ToString());
 
@@ -143,17 +143,16 @@ public sealed class KeysCommandTests : IDisposable
     [Fact]
     public async Task Status_json_is_the_admin_apis_answer()
     {
-        await using var admin = FakeAdminApi.Start(HostKeys);
+        await using var admin = FakeAdminApi.Start(HostKeys, AdminJson.Http.IReadOnlyListHostKeyLedgerJson);
         var (exit, stdout, _) = await RunAsync("keys", "status", "--admin", admin.Address.ToString(), "--json");
         Assert.Equal(0, exit);
-        Assert.Equal(HostKeys.Trim(), stdout.Trim());
+        Assert.Equal(admin.Body, stdout.Trim());
     }
 
     [Fact]
     public async Task Reactivate_posts_and_reports_the_counts()
     {
-        await using var admin = FakeAdminApi.Start(
-            """{"keyId":"k-windows","outcome":"reactivated","reactivations":3,"maxReactivations":9,"hosts":2,"maxHosts":6}""");
+        await using var admin = FakeAdminApi.Start(Reactivation("reactivated", 3), AdminJson.Http.ReactivationJson);
 
         var (exit, stdout, stderr) = await RunAsync("keys", "reactivate", "k-windows", "--admin", admin.Address.ToString());
 
@@ -165,14 +164,24 @@ public sealed class KeysCommandTests : IDisposable
     [Fact]
     public async Task A_refused_reactivation_exits_2_with_the_reason()
     {
-        await using var admin = FakeAdminApi.Start(
-            """{"keyId":"k-windows","outcome":"reactivation-limit-reached","reactivations":9,"maxReactivations":9,"hosts":2,"maxHosts":6}""",
+        await using var admin = FakeAdminApi.Start(Reactivation("reactivation-limit-reached", 9), AdminJson.Http.ReactivationJson,
             409, "Conflict");
 
         var (exit, _, stderr) = await RunAsync("keys", "reactivate", "k-windows", "--admin", admin.Address.ToString());
 
         Assert.Equal(2, exit);
         Assert.Contains("409 host key k-windows: reactivation-limit-reached; this host re-activated 9 of 9 times", stderr);
+    }
+
+    [Fact]
+    public async Task A_reactivation_refused_with_an_error_exits_2_with_its_text()
+    {
+        await using var admin = FakeAdminApi.Error(409, "Conflict", "host key k-old cannot be re-activated here: expired at 2025-01-01T00:00:00Z");
+
+        var (exit, _, stderr) = await RunAsync("keys", "reactivate", "k-old", "--admin", admin.Address.ToString());
+
+        Assert.Equal(2, exit);
+        Assert.Contains("409 host key k-old cannot be re-activated here: expired at 2025-01-01T00:00:00Z", stderr);
     }
 
     public void Dispose()

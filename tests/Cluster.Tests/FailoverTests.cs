@@ -17,8 +17,8 @@ public sealed class FailoverTests
         {
             var owner = await cluster.OwnerIndexAsync("windows", Settle);
             var view = await cluster.ClusterViewAsync();
-            Assert.Equal("postgresql", view.GetProperty("journal").GetString());
-            Assert.Equal("keep-majority", view.GetProperty("splitBrain").GetString());
+            Assert.Equal("postgresql", view.Journal);
+            Assert.Equal("keep-majority", view.SplitBrain);
 
             // Fewer machines than the window keeps, so every acknowledged one must still be there.
             var machines = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToArray();
@@ -111,8 +111,8 @@ public sealed class FailoverTests
         {
             await cluster.OwnerIndexAsync("windows", Settle);
             var view = await cluster.ClusterViewAsync();
-            Assert.Equal("lease-majority", view.GetProperty("splitBrain").GetString());
-            Assert.Equal(cluster.Nodes[0]!.ClusterAddress, view.GetProperty("oldest").GetString());
+            Assert.Equal("lease-majority", view.SplitBrain);
+            Assert.Equal(cluster.Nodes[0]!.ClusterAddress, view.Oldest);
 
             var machines = Enumerable.Range(0, 30).Select(_ => Guid.NewGuid()).ToArray();
             await using var load = new ContactLoad(cluster.Running.Select(n => n.ActivationEndpoint).ToList(), workers: 4,

@@ -1,4 +1,5 @@
 using KmsCluster.Client.Connection;
+using KmsCluster.Protocol.Admin;
 using KmsCluster.Testing;
 using KmsCluster.Protocol.Wire;
 
@@ -61,8 +62,8 @@ public sealed class ActivationEndToEndTests
 
             using var admin = new AdminClient(node.AdminUri);
             var windows = await admin.WindowAsync("windows");
-            Assert.Equal(35, windows.GetProperty("count").GetInt32());
-            Assert.Equal(50, windows.GetProperty("capacity").GetInt32());
+            Assert.Equal(35, windows.Count);
+            Assert.Equal(50, windows.Capacity);
             Assert.Equal(0, await node.StopGracefullyAsync());
         }
 
@@ -70,11 +71,10 @@ public sealed class ActivationEndToEndTests
         {
             using var admin = new AdminClient(restarted.AdminUri);
             var windows = await admin.WindowAsync("windows");
-            Assert.Equal(35, windows.GetProperty("count").GetInt32());
-            var stored = windows.GetProperty("contacts").EnumerateArray()
-                .Select(c => c.GetProperty("cmid").GetGuid()).ToHashSet();
+            Assert.Equal(35, windows.Count);
+            var stored = windows.Contacts.Select(c => c.Cmid).ToHashSet();
             Assert.Equal(clients.Concat(servers).ToHashSet(), stored);
-            Assert.Equal(5, (await admin.WindowAsync("office")).GetProperty("count").GetInt32());
+            Assert.Equal(5, (await admin.WindowAsync("office")).Count);
 
             // The next machine continues from the recovered count; a known machine is not counted twice.
             await using var connection = await restarted.OpenConnectionAsync();
@@ -105,14 +105,14 @@ public sealed class ActivationEndToEndTests
         Assert.Equal(machines.Length - 24, answers.Count(a => a.Response.Activated));
 
         using var admin = new AdminClient(node.AdminUri);
-        var stats = await admin.GetJsonAsync("/api/v1/stats");
-        Assert.Equal(machines.Length, stats.GetProperty("total").GetInt64());
-        Assert.Equal(machines.Length - 24, stats.GetProperty("activated").GetInt64());
-        Assert.Equal(24, stats.GetProperty("notActivated").GetInt64());
-        Assert.Equal(0, stats.GetProperty("failed").GetInt64());
+        var stats = await admin.StatsAsync();
+        Assert.Equal(machines.Length, stats.Total);
+        Assert.Equal(machines.Length - 24, stats.Activated);
+        Assert.Equal(24, stats.NotActivated);
+        Assert.Equal(0, stats.Failed);
         var window = await admin.WindowAsync("windows");
-        Assert.Equal(50, window.GetProperty("contacts").GetArrayLength());
-        Assert.Equal(machines.Length, window.GetProperty("requests").GetInt64());
+        Assert.Equal(50, window.Contacts.Count);
+        Assert.Equal(machines.Length, window.Requests);
     }
 
     [Fact]
@@ -129,10 +129,10 @@ public sealed class ActivationEndToEndTests
         Assert.Equal(1, first.Response.CurrentCount);
         Assert.Equal(1, second.Response.CurrentCount);
         using var admin = new AdminClient(node.AdminUri);
-        var contact = Assert.Single((await admin.WindowAsync("office")).GetProperty("contacts").EnumerateArray());
-        Assert.Equal("LAB-PC-02", contact.GetProperty("workstation").GetString());
-        Assert.Equal("LAB-PC-01", contact.GetProperty("otherWorkstation").GetString());
-        Assert.Equal("office-2019-professional-plus", contact.GetProperty("product").GetString());
+        var contact = Assert.Single((await admin.WindowAsync("office")).Contacts);
+        Assert.Equal("LAB-PC-02", contact.Workstation);
+        Assert.Equal("LAB-PC-01", contact.OtherWorkstation);
+        Assert.Equal("office-2019-professional-plus", contact.Product);
         // One log line per activation at Debug, naming the machine.
         Assert.True(await node.WaitForOutputAsync($"Activation request {cloned} from LAB-PC-02", TimeSpan.FromSeconds(10)), node.Output);
     }
@@ -145,23 +145,23 @@ public sealed class ActivationEndToEndTests
             "--activation-interval", "2h", "--renewal-interval", "3d");
         using var admin = new AdminClient(node.AdminUri);
 
-        var health = await admin.GetJsonAsync("/healthz");
-        Assert.Equal("ok", health.GetProperty("status").GetString());
-        Assert.Equal("kms-test-host", health.GetProperty("node").GetString());
+        var health = await admin.HealthAsync();
+        Assert.Equal("ok", health.Status);
+        Assert.Equal("kms-test-host", health.Node);
 
-        var windows = await admin.GetJsonAsync("/api/v1/windows");
-        Assert.Equal(["windows", "office"], windows.EnumerateArray().Select(w => w.GetProperty("application").GetString()));
+        var windows = await admin.WindowsAsync();
+        Assert.Equal(["windows", "office"], windows.Select(w => w.Application));
 
-        var (status, body) = await admin.GetAsync("/api/v1/windows/solitaire");
+        var (status, body) = await admin.SendAsync(HttpMethod.Get, "/api/v1/windows/solitaire", AdminJson.Http.ErrorJson);
         Assert.Equal(404, status);
-        Assert.Contains("unknown application", body.GetProperty("error").GetString());
+        Assert.Contains("unknown application", body.Error);
 
         await using var connection = await node.OpenConnectionAsync();
         var response = (await connection.ActivateAsync(Requests.For("windows-7-enterprise"), Answer)).Response;
         Assert.Equal("kms-test-host", response.HostName);
         Assert.Equal(120u, response.ActivationIntervalMinutes);
         Assert.Equal(3u * 24 * 60, response.RenewalIntervalMinutes);
-        Assert.Equal(health.GetProperty("hostId").GetGuid(), response.HostId);
+        Assert.Equal(health.HostId, response.HostId);
     }
 
     [Fact]

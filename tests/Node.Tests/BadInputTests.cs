@@ -152,8 +152,8 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal(ErrorCode.UnknownProduct, unknownAnswer.Error.Code);
         Assert.Equal(ErrorCode.MalformedRequest, mismatchedAnswer.Error.Code);
         using var admin = new AdminClient(_node.AdminUri);
-        Assert.Equal(0, (await admin.WindowAsync("windows")).GetProperty("requests").GetInt64());
-        Assert.Equal(0, (await admin.WindowAsync("office")).GetProperty("requests").GetInt64());
+        Assert.Equal(0, (await admin.WindowAsync("windows")).Requests);
+        Assert.Equal(0, (await admin.WindowAsync("office")).Requests);
     }
 
     [Fact]
@@ -175,8 +175,7 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal(1, closeAnswer.Response.CurrentCount);
 
         using var admin = new AdminClient(_node.AdminUri);
-        var stats = await admin.GetJsonAsync("/api/v1/stats");
-        Assert.True(stats.GetProperty("byError").GetProperty("clock-skew").GetInt64() >= 2);
+        Assert.True((await admin.StatsAsync()).ByError["clock-skew"] >= 2);
     }
 
     [Theory]
@@ -201,7 +200,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task A_connection_that_ends_inside_a_frame_is_logged_as_a_failed_request()
     {
         using var admin = new AdminClient(_node.AdminUri);
-        var failedBefore = (await admin.GetJsonAsync("/api/v1/stats")).GetProperty("failed").GetInt64();
+        var failedBefore = (await admin.StatsAsync()).Failed;
         await using (var connection = await RawConnection.OpenAsync(_node.ActivationPort))
         {
             var frame = RawConnection.Encode(3, Requests.For("windows-11-pro"));
@@ -213,7 +212,7 @@ public sealed class BadInputTests : IAsyncLifetime
         do
         {
             await Task.Delay(100);
-            failed = (await admin.GetJsonAsync("/api/v1/stats")).GetProperty("failed").GetInt64();
+            failed = (await admin.StatsAsync()).Failed;
         } while (failed == failedBefore && DateTime.UtcNow < deadline);
         Assert.Equal(failedBefore + 1, failed);
     }

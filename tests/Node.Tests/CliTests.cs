@@ -1,5 +1,6 @@
 using System.Text.Json;
 using KmsCluster.Testing;
+using KmsCluster.Protocol.Admin;
 using KmsCluster.Protocol.Catalog;
 
 namespace KmsCluster.Node.Tests;
@@ -42,7 +43,7 @@ public sealed class CliTests
 
         var windowJson = await KmsCli.RunAsync("window", "--admin", node.AdminEndpoint, "--json");
         Assert.Equal(0, windowJson.ExitCode);
-        Assert.Equal(2, JsonDocument.Parse(windowJson.StdOut).RootElement.GetArrayLength());
+        Assert.Equal(["windows", "office"], JsonSerializer.Deserialize(windowJson.StdOut, AdminJson.Http.IReadOnlyListWindowJson)!.Select(w => w.Application));
     }
 
     [Fact]

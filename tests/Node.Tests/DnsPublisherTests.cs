@@ -3,6 +3,7 @@ using System.Net;
 using ARSoft.Tools.Net.Dns;
 using ARSoft.Tools.Net.Dns.DynamicUpdate;
 using KmsCluster.Node.Dns;
+using KmsCluster.Protocol.Admin;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 

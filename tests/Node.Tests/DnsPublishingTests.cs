@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using KmsCluster.Client.Connection;
 using KmsCluster.Client.Discovery;
+using KmsCluster.Protocol.Admin;
 using KmsCluster.Testing;
 
 namespace KmsCluster.Node.Tests;
@@ -41,16 +42,16 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         "--dns-ttl", "60", "--dns-address", "127.0.0.1", "--dns-tsig-file", keyFile ?? bind.Server.KeyFile,
     ];
 
-    private static async Task<JsonElement> DnsStatusAsync(NodeProcess node)
+    private static async Task<DnsStatusJson> DnsStatusAsync(NodeProcess node)
     {
         using var admin = new AdminClient(node.AdminUri);
-        return await admin.GetJsonAsync("/api/v1/host/dns");
+        return await admin.DnsAsync();
     }
 
-    private static async Task<JsonElement> WaitForDnsAsync(NodeProcess node, Func<JsonElement, bool> condition, string what)
+    private static async Task<DnsStatusJson> WaitForDnsAsync(NodeProcess node, Func<DnsStatusJson, bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + Patience;
-        JsonElement status;
+        DnsStatusJson status;
         do
         {
             status = await DnsStatusAsync(node);
@@ -58,11 +59,12 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
             await Task.Delay(200);
         }
         while (DateTime.UtcNow < deadline);
-        Assert.Fail($"{what} did not happen within {Patience.TotalSeconds:0} s; DNS status: {status}\n{node.Output}");
+        Assert.Fail($"{what} did not happen within {Patience.TotalSeconds:0} s; DNS status: " +
+                    $"{JsonSerializer.Serialize(status, AdminJson.Http.DnsStatusJson)}\n{node.Output}");
         return status;
     }
 
-    private static bool Published(JsonElement status) => status.GetProperty("state").GetString() == "published";
+    private static bool Published(DnsStatusJson status) => status.State == "published";
 
     private async Task<JsonElement[]> DiscoverAsync(string zone, int expected)
     {
@@ -96,8 +98,8 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
 
         var status1 = await WaitForDnsAsync(node1, Published, "node1's publishing");
         Assert.Equal($"_vlmcs._tcp.{BindFixture.PublishZone}. 60 IN SRV 10 60 {node1.ActivationPort} node1.{BindFixture.PublishZone}.",
-            status1.GetProperty("record").GetString());
-        Assert.Equal(BindServer.KeyName, status1.GetProperty("tsigKey").GetString());
+            status1.Record);
+        Assert.Equal(BindServer.KeyName, status1.TsigKey);
         await WaitForDnsAsync(node2, Published, "node2's publishing");
         Assert.Contains("DNS publishing succeeded", node1.Output, StringComparison.Ordinal);
 
@@ -117,10 +119,8 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         // /healthz and the host report carry the same state.
         using (var admin = new AdminClient(node1.AdminUri))
         {
-            var health = await admin.GetJsonAsync("/healthz");
-            Assert.Equal("published", health.GetProperty("dns").GetProperty("state").GetString());
-            var host = await admin.GetJsonAsync("/api/v1/host");
-            Assert.Equal(node1.ActivationPort, host.GetProperty("dns").GetProperty("port").GetInt32());
+            Assert.Equal("published", (await admin.HealthAsync()).Dns?.State);
+            Assert.Equal(node1.ActivationPort, (await admin.HostAsync()).Dns.Port);
         }
 
         Assert.Equal(0, await node1.StopGracefullyAsync());
@@ -224,7 +224,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         var deadline = DateTime.UtcNow + Patience;
         while (DateTime.UtcNow < deadline)
         {
-            if ((await admin.GetJsonAsync("/api/v1/stats")).GetProperty("total").GetInt64() > 0) return;
+            if ((await admin.StatsAsync()).Total > 0) return;
             await Task.Delay(200);
         }
         Assert.Fail($"{what} did not happen within {Patience.TotalSeconds:0} s\n{node.Output}");
@@ -240,19 +240,19 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         await using var node = await NodeProcess.StartAsync(Path.Combine(data.Path, "node"),
             Publish(BindFixture.BadKeyZone, "node1", 0, 0, wrongKey));
 
-        var status = await WaitForDnsAsync(node, s => s.GetProperty("failures").GetInt64() >= 2, "two refused updates");
-        Assert.Equal("failing", status.GetProperty("state").GetString());
-        Assert.StartsWith("TSIG key refused (BADSIG/NOTAUTH)", status.GetProperty("lastError").GetString(), StringComparison.Ordinal);
-        Assert.True(status.GetProperty("nextAttempt").ValueKind == JsonValueKind.String || status.GetProperty("attempts").GetInt64() > 2);
+        var status = await WaitForDnsAsync(node, s => s.Failures >= 2, "two refused updates");
+        Assert.Equal("failing", status.State);
+        Assert.StartsWith("TSIG key refused (BADSIG/NOTAUTH)", status.LastError, StringComparison.Ordinal);
+        Assert.True(status.NextAttempt is not null || status.Attempts > 2);
         Assert.Contains("DNS publishing failed", node.Output, StringComparison.Ordinal);
         Assert.Contains("BADSIG", bind.Server.Log, StringComparison.Ordinal);
         Assert.Empty(await bind.Server.SrvHostsAsync(BindFixture.BadKeyZone));
 
         using (var admin = new AdminClient(node.AdminUri))
         {
-            var (code, health) = await admin.GetAsync("/healthz");
+            var (code, health) = await admin.SendAsync(HttpMethod.Get, "/healthz", AdminJson.Http.HealthJson);
             Assert.Equal(200, code); // DNS trouble never makes the node unhealthy
-            Assert.Equal("failing", health.GetProperty("dns").GetProperty("state").GetString());
+            Assert.Equal("failing", health.Dns?.State);
         }
         var activation = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
             "--cmid", Guid.NewGuid().ToString());
@@ -272,9 +272,9 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
             "--cmid", Guid.NewGuid().ToString());
         Assert.True(activation.ExitCode is 0 or 1, $"exit {activation.ExitCode}: {activation.StdErr}");
 
-        var status = await WaitForDnsAsync(node, s => s.GetProperty("attempts").GetInt64() >= 3, "a third attempt");
-        Assert.Equal("failing", status.GetProperty("state").GetString());
-        Assert.StartsWith($"no answer from DNS server {silent.Endpoint} in 5 s", status.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        var status = await WaitForDnsAsync(node, s => s.Attempts >= 3, "a third attempt");
+        Assert.Equal("failing", status.State);
+        Assert.StartsWith($"no answer from DNS server {silent.Endpoint} in 5 s", status.LastError, StringComparison.Ordinal);
         Assert.True(silent.Received >= 2, $"the silent server saw {silent.Received} messages");
 
         var again = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using KmsCluster.Protocol.Admin;
 using KmsCluster.Protocol.Licensing;
 using KmsCluster.Protocol.Wire;
 using KmsCluster.Testing;
@@ -18,8 +18,7 @@ public sealed class LicensingProcessTests
         return result.Error;
     }
 
-    private static JsonElement Key(JsonElement keys, string keyId) =>
-        keys.EnumerateArray().Single(k => k.GetProperty("key").GetProperty("keyId").GetString() == keyId);
+    private static HostKeyLedgerJson Key(IReadOnlyList<HostKeyLedgerJson> keys, string keyId) => keys.Single(k => k.Key.KeyId == keyId);
 
     [Fact]
     public async Task A_node_without_a_valid_key_serves_its_admin_api_refuses_every_activation_and_says_why()
@@ -39,20 +38,20 @@ public sealed class LicensingProcessTests
         Assert.Equal(ErrorCode.NoHostKey, (await RefusedAsync(node, "office-2019-standard")).Code);
 
         using var admin = new AdminClient(node.AdminUri);
-        var health = await admin.GetJsonAsync("/healthz");
-        Assert.Equal("ok", health.GetProperty("status").GetString());
-        Assert.Equal("unlicensed", health.GetProperty("licence").GetString());
-        Assert.Contains("expired at", Assert.Single(health.GetProperty("licenceProblems").EnumerateArray()).GetString());
-        var host = await admin.GetJsonAsync("/api/v1/host");
-        Assert.Equal("unlicensed", host.GetProperty("licence").GetString());
-        var key = Assert.Single(host.GetProperty("keys").EnumerateArray());
-        Assert.Equal(("refused", "expired"), (key.GetProperty("status").GetString(), key.GetProperty("problem").GetString()));
-        Assert.Empty(host.GetProperty("activates").EnumerateArray());
-        Assert.Equal("Windows Server 2025", host.GetProperty("hostOs").GetProperty("name").GetString());
+        var health = await admin.HealthAsync();
+        Assert.Equal("ok", health.Status);
+        Assert.Equal("unlicensed", health.Licence);
+        Assert.Contains("expired at", Assert.Single(health.LicenceProblems));
+        var host = await admin.HostAsync();
+        Assert.Equal("unlicensed", host.Licence);
+        var key = Assert.Single(host.Keys);
+        Assert.Equal(("refused", "expired"), (key.Status, key.Problem));
+        Assert.Empty(host.Activates);
+        Assert.Equal("Windows Server 2025", host.HostOs.Name);
         Assert.True(await node.WaitForOutputAsync("Host key k-expired .* does not count: expired", TimeSpan.FromSeconds(5)), node.Output);
         Assert.Contains("No valid host key: every activation is refused with no-host-key", node.Output);
-        var stats = await admin.GetJsonAsync("/api/v1/stats");
-        Assert.Equal(2, stats.GetProperty("byError").GetProperty("no-host-key").GetInt64());
+        var stats = await admin.StatsAsync();
+        Assert.Equal(2, stats.ByError["no-host-key"]);
     }
 
     [Fact]
@@ -82,13 +81,13 @@ public sealed class LicensingProcessTests
         Assert.StartsWith("product not allowed on this host: windows-11-enterprise is outside the key groups of this host (Office LTSC 2024 volume licence)",
             error.Message);
         var after = await admin.WindowAsync("windows");
-        Assert.Equal((0, 0L), (before.GetProperty("count").GetInt32(), before.GetProperty("requests").GetInt64()));
-        Assert.Equal((0, 0L), (after.GetProperty("count").GetInt32(), after.GetProperty("requests").GetInt64()));
+        Assert.Equal((0, 0L), (before.Count, before.Requests));
+        Assert.Equal((0, 0L), (after.Count, after.Requests));
         // The key's own group is served.
         await using var connection = await node.OpenConnectionAsync();
         var office = await connection.ActivateAsync(Requests.For("office-ltsc-2024-standard"), Answer);
         Assert.False(office.IsError, office.ToString());
-        Assert.Equal(1, (await admin.WindowAsync("office")).GetProperty("count").GetInt32());
+        Assert.Equal(1, (await admin.WindowAsync("office")).Count);
     }
 
     [Fact]
@@ -98,10 +97,9 @@ public sealed class LicensingProcessTests
         await using (var node = await NodeProcess.StartAsync(data.Path))
         {
             using var admin = new AdminClient(node.AdminUri);
-            var keys = await admin.GetJsonAsync("/api/v1/host-keys");
-            var host = Assert.Single(Key(keys, DemoLicence.WindowsKeyId).GetProperty("hosts").EnumerateArray());
-            Assert.Equal((node.HostId, 0, true), (host.GetProperty("hostId").GetString(), host.GetProperty("reactivations").GetInt32(),
-                host.GetProperty("self").GetBoolean()));
+            var keys = await admin.HostKeysAsync();
+            var host = Assert.Single(Key(keys, DemoLicence.WindowsKeyId).Hosts!);
+            Assert.Equal((Guid.Parse(node.HostId), 0, true), (host.HostId, host.Reactivations, host.Self));
             Assert.Equal(0, await node.StopGracefullyAsync());
         }
 
@@ -109,9 +107,9 @@ public sealed class LicensingProcessTests
         await using (var node = await NodeProcess.StartAsync(data.Path))
         {
             using var admin = new AdminClient(node.AdminUri);
-            var windows = Key(await admin.GetJsonAsync("/api/v1/host-keys"), DemoLicence.WindowsKeyId);
-            Assert.Equal(0, Assert.Single(windows.GetProperty("hosts").EnumerateArray()).GetProperty("reactivations").GetInt32());
-            Assert.Equal(6, windows.GetProperty("key").GetProperty("maxHosts").GetInt32());
+            var windows = Key(await admin.HostKeysAsync(), DemoLicence.WindowsKeyId);
+            Assert.Equal(0, Assert.Single(windows.Hosts!).Reactivations);
+            Assert.Equal(6, windows.Key.MaxHosts);
             Assert.Equal(0, await node.StopGracefullyAsync());
         }
 
@@ -120,24 +118,25 @@ public sealed class LicensingProcessTests
         await using (var node = await NodeProcess.StartAsync(data.Path))
         {
             using var admin = new AdminClient(node.AdminUri);
-            var keys = await admin.GetJsonAsync("/api/v1/host-keys");
-            Assert.Equal(1, Assert.Single(Key(keys, DemoLicence.WindowsKeyId).GetProperty("hosts").EnumerateArray()).GetProperty("reactivations").GetInt32());
-            Assert.Equal(1, Assert.Single(Key(keys, DemoLicence.OfficeKeyId).GetProperty("hosts").EnumerateArray()).GetProperty("reactivations").GetInt32());
+            var keys = await admin.HostKeysAsync();
+            Assert.Equal(1, Assert.Single(Key(keys, DemoLicence.WindowsKeyId).Hosts!).Reactivations);
+            Assert.Equal(1, Assert.Single(Key(keys, DemoLicence.OfficeKeyId).Hosts!).Reactivations);
 
             // Explicit re-activations: 2 to 9 are counted, the 10th is refused and the key stays active.
             for (var count = 2; count <= HostKey.MaxReactivations; count++)
             {
-                var (status, body) = await admin.PostAsync($"/api/v1/host-keys/{DemoLicence.WindowsKeyId}/reactivate");
+                var (status, body) = await admin.ReactivateAsync(DemoLicence.WindowsKeyId);
                 Assert.Equal(200, status);
-                Assert.Equal(("reactivated", count), (body.GetProperty("outcome").GetString(), body.GetProperty("reactivations").GetInt32()));
+                Assert.Equal(("reactivated", count), (body.Outcome, body.Reactivations));
             }
-            var (refusedStatus, refused) = await admin.PostAsync($"/api/v1/host-keys/{DemoLicence.WindowsKeyId}/reactivate");
+            var (refusedStatus, refused) = await admin.ReactivateAsync(DemoLicence.WindowsKeyId);
             Assert.Equal(409, refusedStatus);
-            Assert.Equal(("reactivation-limit-reached", 9), (refused.GetProperty("outcome").GetString(), refused.GetProperty("reactivations").GetInt32()));
+            Assert.Equal(("reactivation-limit-reached", 9), (refused.Outcome, refused.Reactivations));
             await using var connection = await node.OpenConnectionAsync();
             Assert.False((await connection.ActivateAsync(Requests.For("windows-server-2022-standard"), Answer)).IsError);
-            var (unknownStatus, _) = await admin.PostAsync("/api/v1/host-keys/no-such-key/reactivate");
+            var (unknownStatus, unknown) = await admin.SendAsync(HttpMethod.Post, "/api/v1/host-keys/no-such-key/reactivate", AdminJson.Http.ErrorJson);
             Assert.Equal(404, unknownStatus);
+            Assert.StartsWith("no host key \"no-such-key\" on this node", unknown.Error);
             Assert.Equal(0, await node.StopGracefullyAsync());
         }
 
@@ -146,9 +145,8 @@ public sealed class LicensingProcessTests
         await using (var node = await NodeProcess.StartAsync(data.Path))
         {
             using var admin = new AdminClient(node.AdminUri);
-            var host = await admin.GetJsonAsync("/api/v1/host");
-            var windows = host.GetProperty("keys").EnumerateArray().Single(k => k.GetProperty("keyId").GetString() == DemoLicence.WindowsKeyId);
-            Assert.Equal(("refused", "reactivation-limit-reached"), (windows.GetProperty("status").GetString(), windows.GetProperty("problem").GetString()));
+            var windows = (await admin.HostAsync()).Keys.Single(k => k.KeyId == DemoLicence.WindowsKeyId);
+            Assert.Equal(("refused", "reactivation-limit-reached"), (windows.Status, windows.Problem));
             var error = await RefusedAsync(node, "windows-11-pro");
             Assert.Equal(ErrorCode.NoHostKey, error.Code);
             Assert.Contains("re-activated 9 times", error.Message);

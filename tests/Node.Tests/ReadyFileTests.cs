@@ -27,8 +27,8 @@ public sealed class ReadyFileTests
 
         // The same facts as the node's own API and its log line.
         using var admin = new AdminClient(node.AdminUri);
-        var health = await admin.GetJsonAsync("/healthz");
-        Assert.Equal(ready.HostId, health.GetProperty("hostId").GetGuid());
+        var health = await admin.HealthAsync();
+        Assert.Equal(ready.HostId, health.HostId);
         var line = node.Output.Split('\n').Select(NodeProcess.ParseReadyLine).Single(l => l is not null)!;
         Assert.Equal(ready.ActivationEndpoints, line.ActivationEndpoints);
         Assert.Equal(ready.AdminEndpoint, line.AdminEndpoint);

@@ -49,8 +49,7 @@ public sealed class ShutdownTests
 
         await using var restarted = await NodeProcess.StartAsync(data.Path);
         using var admin = new AdminClient(restarted.AdminUri);
-        var stored = (await admin.WindowAsync("windows")).GetProperty("contacts").EnumerateArray()
-            .Select(c => c.GetProperty("cmid").GetGuid()).ToHashSet();
+        var stored = (await admin.WindowAsync("windows")).Contacts.Select(c => c.Cmid).ToHashSet();
         Assert.NotEmpty(acknowledged);
         Assert.Subset(stored, acknowledged);
     }

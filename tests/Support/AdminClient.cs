@@ -1,39 +1,59 @@
 using System.Net.Http.Json;
-using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using KmsCluster.Protocol.Admin;
 
 namespace KmsCluster.Testing;
 
-/// <summary>Reads a node's admin API.</summary>
+/// <summary>Reads a node's admin API as the records of KmsCluster.Protocol.Admin, with the context the node writes them with.</summary>
 public sealed class AdminClient(Uri baseAddress) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-    public async Task<JsonElement> GetJsonAsync(string path)
+    public Task<HealthJson> HealthAsync() => GetAsync("/healthz", AdminJson.Http.HealthJson);
+
+    public Task<IReadOnlyList<WindowJson>> WindowsAsync() => GetAsync("/api/v1/windows", AdminJson.Http.IReadOnlyListWindowJson);
+
+    public Task<WindowJson> WindowAsync(string application) => GetAsync("/api/v1/windows/" + application, AdminJson.Http.WindowJson);
+
+    public Task<ClusterJson> ClusterAsync() => GetAsync("/api/v1/cluster", AdminJson.Http.ClusterJson);
+
+    public Task<StatsJson> StatsAsync() => GetAsync("/api/v1/stats", AdminJson.Http.StatsJson);
+
+    public Task<HostJson> HostAsync() => GetAsync("/api/v1/host", AdminJson.Http.HostJson);
+
+    public Task<DnsStatusJson> DnsAsync() => GetAsync("/api/v1/host/dns", AdminJson.Http.DnsStatusJson);
+
+    public Task<IReadOnlyList<HostKeyLedgerJson>> HostKeysAsync() =>
+        GetAsync("/api/v1/host-keys", AdminJson.Http.IReadOnlyListHostKeyLedgerJson);
+
+    /// <summary>POST .../reactivate: 200 when re-activated, 409 when refused; both answer a <see cref="ReactivationJson"/>.</summary>
+    public Task<(int Status, ReactivationJson Body)> ReactivateAsync(string keyId) =>
+        SendAsync(HttpMethod.Post, $"/api/v1/host-keys/{keyId}/reactivate", AdminJson.Http.ReactivationJson);
+
+    /// <summary>The document at <paramref name="path"/>; throws on an error status.</summary>
+    public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> document)
     {
         using var response = await _http.GetAsync(path);
-        var body = await response.Content.ReadAsStringAsync();
         // Throws rather than Assert: this library is shared with benchmarks, which have no xunit.
         if (!response.IsSuccessStatusCode)
         {
+            var body = await response.Content.ReadAsStringAsync();
             throw new HttpRequestException($"GET {path}: {(int)response.StatusCode} {body}", null, response.StatusCode);
         }
-        return JsonDocument.Parse(body).RootElement.Clone();
+        return await ReadAsync(response, path, document);
     }
 
-    public async Task<(int Status, JsonElement Body)> GetAsync(string path)
+    /// <summary>Any status: the status and the body as <typeparamref name="T"/> (an <see cref="ErrorJson"/> for
+    /// most error statuses, a <see cref="HealthJson"/> for /healthz's 503).</summary>
+    public async Task<(int Status, T Body)> SendAsync<T>(HttpMethod method, string path, JsonTypeInfo<T> document)
     {
-        using var response = await _http.GetAsync(path);
-        return ((int)response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+        using var request = new HttpRequestMessage(method, path);
+        using var response = await _http.SendAsync(request);
+        return ((int)response.StatusCode, await ReadAsync(response, path, document));
     }
 
-    /// <summary>POST without a body (an action); the status and the JSON answer.</summary>
-    public async Task<(int Status, JsonElement Body)> PostAsync(string path)
-    {
-        using var response = await _http.PostAsync(path, content: null);
-        return ((int)response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
-    }
-
-    public Task<JsonElement> WindowAsync(string application) => GetJsonAsync("/api/v1/windows/" + application);
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, string path, JsonTypeInfo<T> document) =>
+        await response.Content.ReadFromJsonAsync(document) ?? throw new InvalidDataException($"{path}: the answer is null");
 
     public void Dispose() => _http.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using KmsCluster.Protocol.Admin;
 
 namespace KmsCluster.Testing;
 
@@ -77,10 +78,10 @@ public sealed class LocalCluster : IAsyncDisposable
         Array.IndexOf(ClusterPorts, int.Parse(clusterAddress[(clusterAddress.LastIndexOf(':') + 1)..]));
 
     /// <summary>Asks a running node's admin API for the cluster view.</summary>
-    public async Task<JsonElement> ClusterViewAsync(NodeProcess? via = null)
+    public async Task<ClusterJson> ClusterViewAsync(NodeProcess? via = null)
     {
         using var admin = new AdminClient((via ?? Running[0]).AdminUri);
-        return await admin.GetJsonAsync("/api/v1/cluster");
+        return await admin.ClusterAsync();
     }
 
     /// <summary>Waits until every running node is an Up member (as <paramref name="via"/> sees it) and the
@@ -94,14 +95,13 @@ public sealed class LocalCluster : IAsyncDisposable
             try
             {
                 var view = await ClusterViewAsync(via);
-                var up = view.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "Up");
-                var owner = view.GetProperty("windows").EnumerateArray()
-                    .Single(w => w.GetProperty("application").GetString() == application).GetProperty("owner");
-                if (up == Running.Count && owner.ValueKind == JsonValueKind.String)
+                var up = view.Members.Count(m => m.Status == "Up");
+                var owner = view.Windows.Single(w => w.Application == application).Owner;
+                if (up == Running.Count && owner is not null)
                 {
-                    return IndexOf(owner.GetString()!);
+                    return IndexOf(owner);
                 }
-                last = view.ToString();
+                last = JsonSerializer.Serialize(view, AdminJson.Http.ClusterJson);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
             {

@@ -8,12 +8,14 @@ using KmsCluster.Node.Activation;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
+using KmsCluster.Protocol.Admin;
 using KmsCluster.Protocol.Catalog;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Node.Admin;
 
-/// <summary>The admin HTTP API (loopback by default): windows, cluster, stats (health: <see cref="NodeHealthCheck"/>). JSON shapes are in README.md.</summary>
+/// <summary>The admin HTTP API (loopback by default): windows, cluster, stats (health: <see cref="NodeHealthCheck"/>).
+/// The answers are the records of KmsCluster.Protocol.Admin written by <see cref="AdminJson"/>; README.md documents them.</summary>
 public static class AdminApi
 {
     public static void MapAdminApi(this WebApplication app)
@@ -24,7 +26,8 @@ public static class AdminApi
             try
             {
                 var views = await Task.WhenAll(catalog.Applications.Select(a => AskWindow(region, a, options)));
-                return Results.Json(views.Select(v => WindowJson.From(v.Application, v.View, catalog)));
+                return Results.Json(views.Select(v => Window(v.Application, v.View, catalog)).ToArray(),
+                    AdminJson.Http.IReadOnlyListWindowJson);
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
             {
@@ -37,13 +40,12 @@ public static class AdminApi
         {
             if (catalog.FindApplication(application) is not { } found)
             {
-                return Results.Json(new ErrorJson($"unknown application \"{application}\"; known: {string.Join(", ", catalog.Applications.Select(a => a.Slug))}"),
-                    statusCode: 404);
+                return Error(404, $"unknown application \"{application}\"; known: {string.Join(", ", catalog.Applications.Select(a => a.Slug))}");
             }
             try
             {
                 var (app1, view) = await AskWindow(registry.Get<ActivationWindowRegion>(), found, options);
-                return Results.Json(WindowJson.From(app1, view, catalog));
+                return Results.Json(Window(app1, view, catalog), AdminJson.Http.WindowJson);
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
             {
@@ -78,85 +80,25 @@ public static class AdminApi
             }));
             return Results.Json(new ClusterJson(cluster.SelfAddress.ToString(), cluster.SelfMember.Status.ToString(),
                 state.Leader?.ToString(), oldest?.Address.ToString(), store.Kind, ClusterConfig.Name(options.SplitBrain),
-                members, windows));
+                members, windows), AdminJson.Http.ClusterJson);
         });
 
         app.MapGet("/api/v1/stats", (NodeStats stats, HostIdentity host) => Results.Json(new StatsJson(
             host.Name, host.Id, stats.StartedAt, stats.Total, stats.FailedCount, stats.Activated, stats.NotActivated,
-            stats.ByLicenseState(), stats.ByError())));
+            stats.ByLicenseState(), stats.ByError()), AdminJson.Http.StatsJson));
     }
 
     private static async Task<(KmsApplication Application, WindowView View)> AskWindow(IActorRef region,
         KmsApplication application, NodeOptions options) =>
         (application, await region.Ask<WindowView>(new GetWindow(application.Id), options.WindowTimeout));
 
-    private static IResult Unavailable(Exception e) =>
-        Results.Json(new ErrorJson($"window unavailable, retry later: {e.Message}"), statusCode: 503);
-}
+    private static IResult Unavailable(Exception e) => Error(503, $"window unavailable, retry later: {e.Message}");
 
-public sealed record ClusterJson(
-    string Self,
-    string SelfStatus,
-    string? Leader,
-    string? Oldest,
-    string Journal,
-    string SplitBrain,
-    IReadOnlyList<MemberJson> Members,
-    IReadOnlyList<WindowOwnerJson> Windows);
+    /// <summary>An error answer of the admin API: the status and <see cref="ErrorJson"/>.</summary>
+    internal static IResult Error(int statusCode, string message) =>
+        Results.Json(new ErrorJson(message), AdminJson.Http.ErrorJson, statusCode: statusCode);
 
-public sealed record MemberJson(string Address, string Status, IReadOnlyList<string> Roles, bool Reachable, bool Oldest, bool Self);
-
-public sealed record WindowOwnerJson(string Application, string? Owner);
-
-public sealed record HealthJson(string Status, string Node, Guid HostId, string Member, string Licence,
-    IReadOnlyList<string> LicenceProblems)
-{
-    /// <summary>DNS publishing (only with --dns-publish): the same object as GET /api/v1/host/dns.</summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public DnsStatusJson? Dns { get; init; }
-}
-
-public sealed record ErrorJson(string Error);
-
-public sealed record StatsJson(
-    string Node,
-    Guid HostId,
-    DateTimeOffset StartedAt,
-    long Total,
-    long Failed,
-    long Activated,
-    long NotActivated,
-    IReadOnlyDictionary<string, long> ByLicenseState,
-    IReadOnlyDictionary<string, long> ByError);
-
-public sealed record ThresholdJson(string Kind, int Threshold, bool Reached);
-
-public sealed record ContactJson(
-    Guid Cmid,
-    string Product,
-    string ProductName,
-    string Workstation,
-    string? OtherWorkstation,
-    bool VirtualMachine,
-    DateTimeOffset LastContact);
-
-public sealed record WindowJson(
-    string Application,
-    Guid ApplicationId,
-    string Name,
-    int Count,
-    int Capacity,
-    int HighestThreshold,
-    IReadOnlyList<ThresholdJson> Thresholds,
-    long Requests,
-    long Activated,
-    long NotActivated,
-    DateTimeOffset? LastContact,
-    string Owner,
-    DateTimeOffset AsOf,
-    IReadOnlyList<ContactJson> Contacts)
-{
-    public static WindowJson From(KmsApplication application, WindowView view, ProductCatalog catalog)
+    private static WindowJson Window(KmsApplication application, WindowView view, ProductCatalog catalog)
     {
         var thresholds = catalog.Products.Where(p => p.Application.Id == application.Id)
             .GroupBy(p => (p.Kind, p.Threshold))

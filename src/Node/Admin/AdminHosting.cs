@@ -2,6 +2,7 @@ using System.Text.Json;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Dns;
 using KmsCluster.Node.Hosting;
+using KmsCluster.Protocol.Admin;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -52,9 +53,8 @@ public static class AdminHosting
         if (body is null)
         {
             // The check itself failed (threw); say so in the shape clients expect an error in.
-            return Results.Json(new ErrorJson(entry.Exception?.Message ?? "health check failed"), statusCode: 503)
-                .ExecuteAsync(context);
+            return AdminApi.Error(503, entry.Exception?.Message ?? "health check failed").ExecuteAsync(context);
         }
-        return Results.Json(body, statusCode: body.Status == "ok" ? 200 : 503).ExecuteAsync(context);
+        return Results.Json(body, AdminJson.Http.HealthJson, statusCode: body.Status == "ok" ? 200 : 503).ExecuteAsync(context);
     }
 }

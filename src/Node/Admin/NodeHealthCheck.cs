@@ -3,6 +3,7 @@ using KmsCluster.Node.Activation;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
+using KmsCluster.Protocol.Admin;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace KmsCluster.Node.Admin;

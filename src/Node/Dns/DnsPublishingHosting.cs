@@ -1,5 +1,6 @@
 using System.Net;
 using KmsCluster.Node.Hosting;
+using KmsCluster.Protocol.Admin;
 
 namespace KmsCluster.Node.Dns;
 
@@ -34,5 +35,5 @@ public static class DnsPublishingHosting
     }
 
     public static void MapDnsApi(this WebApplication app) =>
-        app.MapGet("/api/v1/host/dns", (DnsPublishingStatus status) => Results.Json(status.Snapshot()));
+        app.MapGet("/api/v1/host/dns", (DnsPublishingStatus status) => Results.Json(status.Snapshot(), AdminJson.Http.DnsStatusJson));
 }

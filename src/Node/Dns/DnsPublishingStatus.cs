@@ -1,3 +1,5 @@
+using KmsCluster.Protocol.Admin;
+
 namespace KmsCluster.Node.Dns;
 
 /// <summary>
@@ -128,29 +130,3 @@ public sealed class DnsPublishingStatus(DnsPublishing settings)
         }
     }
 }
-
-/// <summary>The DNS publishing state in the admin API (camelCase JSON; README.md documents it).</summary>
-public sealed record DnsStatusJson(
-    bool Enabled,
-    string State,
-    string? Server,
-    string? Zone,
-    string? Owner,
-    string? Target,
-    int? Port,
-    int Priority,
-    int Weight,
-    int TtlSeconds,
-    long RefreshSeconds,
-    IReadOnlyList<string> Addresses,
-    string? TsigKey,
-    string? TsigAlgorithm,
-    string? Record,
-    long Attempts,
-    long Failures,
-    int ConsecutiveFailures,
-    DateTimeOffset? LastAttempt,
-    DateTimeOffset? LastSuccess,
-    DateTimeOffset? LastFailure,
-    string? LastError,
-    DateTimeOffset? NextAttempt);
