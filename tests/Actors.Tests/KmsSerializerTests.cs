@@ -4,6 +4,7 @@ using Akka.Configuration;
 using CsCheck;
 using KmsCluster.Domain;
 using KmsCluster.Actors.Serialization;
+using KmsCluster.Actors.Tests.Serialization;
 using KmsCluster.Protocol.Wire;
 using static KmsCluster.Domain.Tests.TestContacts;
 using static KmsCluster.Actors.Licensing.LedgerProtocol;
@@ -219,56 +220,11 @@ public sealed class KmsSerializerTests : Akka.TestKit.Xunit2.TestKit
         }, iter: 200);
     }
 
-    private static readonly StoredContact[] NoContacts = [];
-    private static readonly RecordedContact[] NoRecorded = [];
-
     private KmsSerializer Serializer => new((ExtendedActorSystem)Sys);
 
     private static string Describe(Exception? error) => error is null ? "no exception" : $"{error.GetType().Name}: {error.Message}";
 
-    /// <summary>The records hold arrays, which records compare by reference: compare them element-wise.</summary>
-    private static void AssertSameMessage(object expected, object? actual)
-    {
-        Assert.NotNull(actual);
-        Assert.Equal(expected.GetType(), actual.GetType());
-        switch (expected, actual)
-        {
-            case (RecordContacts e, RecordContacts a):
-                Assert.Equal((e.ApplicationId, e.BatchId), (a.ApplicationId, a.BatchId));
-                Assert.Equal(e.Contacts, a.Contacts);
-                break;
-            case (ContactsAccepted e, ContactsAccepted a):
-                Assert.Equal((e.BatchId, e.RecordedAt), (a.BatchId, a.RecordedAt));
-                Assert.Equal(e.Counts, a.Counts);
-                break;
-            case (WindowView e, WindowView a):
-                Assert.Equal(e with { Contacts = NoContacts }, a with { Contacts = NoContacts });
-                Assert.Equal(e.Contacts, a.Contacts);
-                break;
-            case (ContactsRecorded e, ContactsRecorded a):
-                Assert.Equal(e with { Contacts = NoRecorded }, a with { Contacts = NoRecorded });
-                Assert.Equal(e.Contacts, a.Contacts);
-                break;
-            case (WindowSnapshot e, WindowSnapshot a):
-                Assert.Equal(e with { Contacts = NoContacts }, a with { Contacts = NoContacts });
-                Assert.Equal(e.Contacts, a.Contacts);
-                break;
-            case (HostActivationResult e, HostActivationResult a):
-                Assert.Equal((e.KeyId, e.HostId, e.Outcome), (a.KeyId, a.HostId, a.Outcome));
-                AssertSameMessage(e.Ledger, a.Ledger);
-                break;
-            case (HostKeyLedgerView e, HostKeyLedgerView a):
-                Assert.Equal((e.KeyId, e.Owner), (a.KeyId, a.Owner));
-                Assert.Equal(e.Hosts, a.Hosts);
-                break;
-            case (HostKeyLedgerSnapshot e, HostKeyLedgerSnapshot a):
-                Assert.Equal(e.Hosts, a.Hosts);
-                break;
-            default:
-                Assert.Equal(expected, actual);
-                break;
-        }
-    }
+    private static void AssertSameMessage(object expected, object? actual) => MessageAssert.Same(expected, actual);
 }
 
 /// <summary>Actor-system configuration that binds <see cref="KmsSerializer"/> the way the node does.</summary>
