@@ -13,6 +13,10 @@ internal sealed record GoldenBlob(string Name, string Manifest, string Bytes)
 /// Files of earlier versions are frozen: they are what old journals and old nodes hold.</summary>
 internal sealed record GoldenFile(string Version, string WrittenBy, IReadOnlyList<GoldenBlob> Blobs)
 {
+    /// <summary>The format version the serializer writes today: the one version whose golden data this build may
+    /// write (<c>KMS_WRITE_GOLDEN=1</c>); the files of earlier versions are frozen.</summary>
+    public const string CurrentVersion = "v1";
+
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>The golden files copied beside the test assembly.</summary>
@@ -32,6 +36,7 @@ internal sealed record GoldenFile(string Version, string WrittenBy, IReadOnlyLis
         File.WriteAllText(Path.Combine(SourceDirectory(), "golden", Version + ".json"),
             JsonSerializer.Serialize(this, Options) + "\n");
 
-    private static string SourceDirectory([CallerFilePath] string path = "") =>
+    /// <summary>The test's source folder, where golden data is written to be committed.</summary>
+    public static string SourceDirectory([CallerFilePath] string path = "") =>
         Path.GetDirectoryName(path) ?? throw new InvalidOperationException("no source directory");
 }

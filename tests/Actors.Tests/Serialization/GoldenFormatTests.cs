@@ -12,9 +12,6 @@ namespace KmsCluster.Actors.Tests.Serialization;
 /// </summary>
 public sealed class GoldenFormatTests() : Akka.TestKit.Xunit2.TestKit(KmsSerialization.Config)
 {
-    /// <summary>The version the serializer writes today; its golden file is the one this build may rewrite.</summary>
-    private const string CurrentVersion = "v1";
-
     /// <summary>Stored in the file, for the reader of it: which writer made the current version's bytes.</summary>
     private const string CurrentWriter = "KmsSerializer v1: hand-written BinaryWriter layout (little-endian, length-prefixed UTF-8, UTC ticks)";
 
@@ -44,7 +41,7 @@ public sealed class GoldenFormatTests() : Akka.TestKit.Xunit2.TestKit(KmsSeriali
     [Fact]
     public void The_current_version_writes_exactly_its_golden_file()
     {
-        var current = new GoldenFile(CurrentVersion, CurrentWriter,
+        var current = new GoldenFile(GoldenFile.CurrentVersion, CurrentWriter,
             GoldenSamples.All.Select(s => new GoldenBlob(s.Name, Serializer.Manifest(s.Value),
                 Convert.ToBase64String(Serializer.ToBinary(s.Value)))).ToArray());
         if (Environment.GetEnvironmentVariable("KMS_WRITE_GOLDEN") == "1")
@@ -53,7 +50,7 @@ public sealed class GoldenFormatTests() : Akka.TestKit.Xunit2.TestKit(KmsSeriali
             return;
         }
 
-        var golden = GoldenFile.Load(CurrentVersion);
+        var golden = GoldenFile.Load(GoldenFile.CurrentVersion);
 
         Assert.Equal(current.Blobs, golden.Blobs);
     }
