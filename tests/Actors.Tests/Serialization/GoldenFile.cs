@@ -15,7 +15,7 @@ internal sealed record GoldenFile(string Version, string WrittenBy, IReadOnlyLis
 {
     /// <summary>The format version the serializer writes today: the one version whose golden data this build may
     /// write (<c>KMS_WRITE_GOLDEN=1</c>); the files of earlier versions are frozen.</summary>
-    public const string CurrentVersion = "v1";
+    public const string CurrentVersion = "v2";
 
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 

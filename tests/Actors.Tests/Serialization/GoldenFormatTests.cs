@@ -13,7 +13,7 @@ namespace KmsCluster.Actors.Tests.Serialization;
 public sealed class GoldenFormatTests() : Akka.TestKit.Xunit2.TestKit(KmsSerialization.Config)
 {
     /// <summary>Stored in the file, for the reader of it: which writer made the current version's bytes.</summary>
-    private const string CurrentWriter = "KmsSerializer v1: hand-written BinaryWriter layout (little-endian, length-prefixed UTF-8, UTC ticks)";
+    private const string CurrentWriter = "KmsSerializer v2: Protocol Buffers, src/Actors/Serialization/Protos/*.proto";
 
     private KmsSerializer Serializer => new((ExtendedActorSystem)Sys);
 
