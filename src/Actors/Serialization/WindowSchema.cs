@@ -1,5 +1,6 @@
-using KmsCluster.Domain;
 using Google.Protobuf;
+using static KmsCluster.Actors.Serialization.Protos.ContactIds;
+using KmsCluster.Domain;
 using static KmsCluster.Actors.Serialization.SchemaValues;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 using P = KmsCluster.Actors.Serialization.Protos;
@@ -61,15 +62,11 @@ internal static class WindowSchema
         proto.Contacts.Capacity = m.Contacts.Length;
         foreach (var c in m.Contacts)
         {
-            var (machineLow, machineHigh) = Split(c.ClientMachineId);
-            var (productLow, productHigh) = Split(c.ProductId);
             proto.Contacts.Add(new P.ContactRequest
             {
-                ClientMachineIdLow = machineLow, ClientMachineIdHigh = machineHigh,
-                ProductIdLow = productLow, ProductIdHigh = productHigh,
                 Threshold = c.Threshold, Workstation = c.Workstation, IsVirtualMachine = c.IsVirtualMachine,
                 LicenseState = (P.LicenseState)c.LicenseState,
-            });
+            }.WithIds(c.ClientMachineId, c.ProductId));
         }
         return proto;
     }
@@ -80,8 +77,7 @@ internal static class WindowSchema
         for (var i = 0; i < contacts.Length; i++)
         {
             var c = proto.Contacts[i];
-            contacts[i] = new ContactRequest(Join(c.ClientMachineIdLow, c.ClientMachineIdHigh), Join(c.ProductIdLow, c.ProductIdHigh),
-                c.Threshold, c.Workstation, c.IsVirtualMachine, ToLicenseState((int)c.LicenseState));
+            contacts[i] = new ContactRequest(c.ClientMachineId(), c.ProductId(), c.Threshold, c.Workstation, c.IsVirtualMachine, ToLicenseState((int)c.LicenseState));
         }
         return new RecordContacts(Join(proto.ApplicationIdLow, proto.ApplicationIdHigh), proto.BatchId, contacts);
     }
@@ -135,14 +131,8 @@ internal static class WindowSchema
         proto.Contacts.Capacity = e.Contacts.Count;
         foreach (var c in e.Contacts)
         {
-            var (machineLow, machineHigh) = Split(c.ClientMachineId);
-            var (productLow, productHigh) = Split(c.ProductId);
-            var contact = new P.RecordedContact
-            {
-                ClientMachineIdLow = machineLow, ClientMachineIdHigh = machineHigh,
-                ProductIdLow = productLow, ProductIdHigh = productHigh,
-                Workstation = c.Workstation, IsVirtualMachine = c.IsVirtualMachine,
-            };
+            var contact = new P.RecordedContact { Workstation = c.Workstation, IsVirtualMachine = c.IsVirtualMachine }
+                .WithIds(c.ClientMachineId, c.ProductId);
             if (c.OtherWorkstation is { } other) contact.OtherWorkstation = other;
             proto.Contacts.Add(contact);
         }
@@ -155,8 +145,7 @@ internal static class WindowSchema
         for (var i = 0; i < contacts.Length; i++)
         {
             var c = proto.Contacts[i];
-            contacts[i] = new RecordedContact(Join(c.ClientMachineIdLow, c.ClientMachineIdHigh), Join(c.ProductIdLow, c.ProductIdHigh),
-                c.Workstation, c.IsVirtualMachine, c.HasOtherWorkstation ? c.OtherWorkstation : null);
+            contacts[i] = new RecordedContact(c.ClientMachineId(), c.ProductId(), c.Workstation, c.IsVirtualMachine, c.HasOtherWorkstation ? c.OtherWorkstation : null);
         }
         return new ContactsRecorded(Time(proto.RecordedAtUtcTicks), proto.HighestThreshold, contacts, proto.Requests, proto.Activated);
     }
@@ -178,14 +167,10 @@ internal static class WindowSchema
         target.Capacity = contacts.Count;
         foreach (var c in contacts)
         {
-            var (machineLow, machineHigh) = Split(c.ClientMachineId);
-            var (productLow, productHigh) = Split(c.ProductId);
             var contact = new P.StoredContact
             {
-                ClientMachineIdLow = machineLow, ClientMachineIdHigh = machineHigh,
-                ProductIdLow = productLow, ProductIdHigh = productHigh,
                 Workstation = c.Workstation, IsVirtualMachine = c.IsVirtualMachine, LastContactUtcTicks = c.LastContact.UtcTicks,
-            };
+            }.WithIds(c.ClientMachineId, c.ProductId);
             if (c.OtherWorkstation is { } other) contact.OtherWorkstation = other;
             target.Add(contact);
         }
@@ -197,8 +182,7 @@ internal static class WindowSchema
         for (var i = 0; i < stored.Length; i++)
         {
             var c = contacts[i];
-            stored[i] = new StoredContact(Join(c.ClientMachineIdLow, c.ClientMachineIdHigh), Join(c.ProductIdLow, c.ProductIdHigh),
-                c.Workstation, c.IsVirtualMachine, Time(c.LastContactUtcTicks), c.HasOtherWorkstation ? c.OtherWorkstation : null);
+            stored[i] = new StoredContact(c.ClientMachineId(), c.ProductId(), c.Workstation, c.IsVirtualMachine, Time(c.LastContactUtcTicks), c.HasOtherWorkstation ? c.OtherWorkstation : null);
         }
         return stored;
     }
