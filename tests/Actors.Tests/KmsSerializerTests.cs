@@ -118,10 +118,13 @@ public sealed class KmsSerializerTests : Akka.TestKit.Xunit2.TestKit
         { "contacts-accepted.v2", new P.ContactsAccepted { RecordedAtUtcTicks = long.MaxValue }.ToByteArray() },
         { "contacts-recorded.v2", new P.ContactsRecorded { RecordedAtUtcTicks = -1 }.ToByteArray() },
         { "window-view.v2", new P.WindowView { LastRecordedAtUtcTicks = DateTimeOffset.MaxValue.UtcTicks + 1 }.ToByteArray() },
-        { "window-snapshot.v2", new P.WindowSnapshot { Contacts = { new P.StoredContact { LastContactUtcTicks = long.MinValue } } }.ToByteArray() },
+        { "window-snapshot.v2",
+            new P.WindowSnapshot { Contacts = { new P.StoredContact { LastContactUtcTicks = long.MinValue } } }.ToByteArray() },
         { "host-activation-recorded.v2", new P.HostActivationRecorded { AtUtcTicks = long.MaxValue }.ToByteArray() },
-        { "record-contacts.v2", new P.RecordContacts { Contacts = { new P.ContactRequest { LicenseState = (P.LicenseState)7 } } }.ToByteArray() },
-        { "record-contacts.v2", new P.RecordContacts { Contacts = { new P.ContactRequest { LicenseState = (P.LicenseState)(-1) } } }.ToByteArray() },
+        { "record-contacts.v2",
+            new P.RecordContacts { Contacts = { new P.ContactRequest { LicenseState = (P.LicenseState)7 } } }.ToByteArray() },
+        { "record-contacts.v2",
+            new P.RecordContacts { Contacts = { new P.ContactRequest { LicenseState = (P.LicenseState)(-1) } } }.ToByteArray() },
         { "host-activation-result.v2", new P.HostActivationResult
             { Outcome = (P.HostActivationOutcome)5, Ledger = new P.HostKeyLedgerView() }.ToByteArray() },
         { "host-activation-result.v2", new P.HostActivationResult { KeyId = "k-1" }.ToByteArray() }, // no ledger

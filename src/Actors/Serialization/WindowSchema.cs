@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using static KmsCluster.Actors.Serialization.Protos.ContactIds;
 using KmsCluster.Domain;
 using static KmsCluster.Actors.Serialization.SchemaValues;
@@ -77,7 +78,8 @@ internal static class WindowSchema
         for (var i = 0; i < contacts.Length; i++)
         {
             var c = proto.Contacts[i];
-            contacts[i] = new ContactRequest(c.ClientMachineId(), c.ProductId(), c.Threshold, c.Workstation, c.IsVirtualMachine, ToLicenseState((int)c.LicenseState));
+            contacts[i] = new ContactRequest(c.ClientMachineId(), c.ProductId(), c.Threshold, c.Workstation, c.IsVirtualMachine,
+                ToLicenseState((int)c.LicenseState));
         }
         return new RecordContacts(Join(proto.ApplicationIdLow, proto.ApplicationIdHigh), proto.BatchId, contacts);
     }
@@ -145,7 +147,8 @@ internal static class WindowSchema
         for (var i = 0; i < contacts.Length; i++)
         {
             var c = proto.Contacts[i];
-            contacts[i] = new RecordedContact(c.ClientMachineId(), c.ProductId(), c.Workstation, c.IsVirtualMachine, c.HasOtherWorkstation ? c.OtherWorkstation : null);
+            contacts[i] = new RecordedContact(c.ClientMachineId(), c.ProductId(), c.Workstation, c.IsVirtualMachine,
+                c.HasOtherWorkstation ? c.OtherWorkstation : null);
         }
         return new ContactsRecorded(Time(proto.RecordedAtUtcTicks), proto.HighestThreshold, contacts, proto.Requests, proto.Activated);
     }
@@ -162,7 +165,7 @@ internal static class WindowSchema
         new(proto.HighestThreshold, ReadStored(proto.Contacts), proto.Requests, proto.Activated,
             proto.HasLastRecordedAtUtcTicks ? Time(proto.LastRecordedAtUtcTicks) : null);
 
-    private static void AddStored(Google.Protobuf.Collections.RepeatedField<P.StoredContact> target, IReadOnlyList<StoredContact> contacts)
+    private static void AddStored(RepeatedField<P.StoredContact> target, IReadOnlyList<StoredContact> contacts)
     {
         target.Capacity = contacts.Count;
         foreach (var c in contacts)
@@ -182,7 +185,8 @@ internal static class WindowSchema
         for (var i = 0; i < stored.Length; i++)
         {
             var c = contacts[i];
-            stored[i] = new StoredContact(c.ClientMachineId(), c.ProductId(), c.Workstation, c.IsVirtualMachine, Time(c.LastContactUtcTicks), c.HasOtherWorkstation ? c.OtherWorkstation : null);
+            stored[i] = new StoredContact(c.ClientMachineId(), c.ProductId(), c.Workstation, c.IsVirtualMachine,
+                Time(c.LastContactUtcTicks), c.HasOtherWorkstation ? c.OtherWorkstation : null);
         }
         return stored;
     }
