@@ -79,7 +79,7 @@ public sealed class ActivationWindowSqliteTests : Akka.TestKit.Xunit2.TestKit
         var rows = await Query($"SELECT identifier, manifest FROM journal WHERE persistence_id = '{PersistenceId}'",
             r => (r.GetInt32(0), r.GetString(1)));
         Assert.Equal(3, rows.Count);
-        Assert.All(rows, row => Assert.Equal((KmsSerializer.SerializerId, "contacts-recorded.v1"), row));
+        Assert.All(rows, row => Assert.Equal((KmsSerializer.SerializerId, "contacts-recorded.v2"), row));
     }
 
     [Fact]

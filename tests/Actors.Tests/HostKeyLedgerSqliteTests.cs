@@ -92,7 +92,7 @@ public sealed class HostKeyLedgerSqliteTests : Akka.TestKit.Xunit2.TestKit
         var rows = await Query("SELECT identifier, manifest FROM journal WHERE persistence_id = 'host-key-ledger-" + KeyId + "'",
             r => (r.GetInt32(0), r.GetString(1)));
         Assert.Equal(15, rows.Count);
-        Assert.All(rows, row => Assert.Equal((KmsSerializer.SerializerId, "host-activation-recorded.v1"), row));
+        Assert.All(rows, row => Assert.Equal((KmsSerializer.SerializerId, "host-activation-recorded.v2"), row));
     }
 
     [Fact]

@@ -8,9 +8,15 @@ namespace KmsCluster.Actors.Tests;
 /// node; the actor tests on a real journal share it.</summary>
 internal sealed class SqliteTestDatabase : IDisposable
 {
-    public SqliteTestDatabase(string prefix)
+    /// <param name="copyOf">A database file to start from (a journal written by an older build), copied so the test
+    /// never changes it.</param>
+    public SqliteTestDatabase(string prefix, string? copyOf = null)
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}.db");
+        if (copyOf is not null)
+        {
+            File.Copy(copyOf, Path);
+        }
         ConnectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate }.ToString();
     }
 
