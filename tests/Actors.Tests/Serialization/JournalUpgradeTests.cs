@@ -16,7 +16,7 @@ namespace KmsCluster.Actors.Tests.Serialization;
 /// (journals/VERSION.db, frozen) is recovered by today's build, which then journals on in today's format and
 /// recovers the mix. Three entities: a window from a snapshot plus events, a window from events only, a ledger
 /// from a snapshot plus events. Expected states come from replaying the same script through the pure domain.
-/// To write today's version's journal: <c>KMS_WRITE_JOURNAL=1 dotnet test ... --filter FullyQualifiedName~JournalUpgradeTests</c>.
+/// To keep today's version's journal in the repository: <c>KMS_WRITE_JOURNAL=1 dotnet test ... --filter FullyQualifiedName~JournalUpgradeTests</c>.
 /// </summary>
 public sealed class JournalUpgradeTests : IDisposable
 {
@@ -59,11 +59,11 @@ public sealed class JournalUpgradeTests : IDisposable
         Assert.Contains($"host-activation-recorded.{GoldenFile.CurrentVersion}", manifests);
     }
 
+    /// <summary>Writes the script's journal with today's build, as the next format's upgrade test will find it
+    /// (kept in the repository with KMS_WRITE_JOURNAL=1); every event and snapshot is in today's format.</summary>
     [Fact]
-    public async Task Write_the_current_versions_journal_when_asked()
+    public async Task Todays_build_writes_the_script_in_todays_format_only()
     {
-        if (Environment.GetEnvironmentVariable("KMS_WRITE_JOURNAL") != "1") return;
-
         _database = new SqliteTestDatabase("kms-legacy");
         var clock = new FakeTimeProvider(Start);
         var node = StartNode(clock);
@@ -78,6 +78,11 @@ public sealed class JournalUpgradeTests : IDisposable
         await _database.Query("VACUUM", _ => 0);
         SqliteConnection.ClearAllPools(); // the last connection closed: the file holds everything
 
+        var manifests = await _database.Query("SELECT manifest FROM journal UNION ALL SELECT manifest FROM snapshot",
+            r => r.GetString(0));
+        Assert.NotEmpty(manifests);
+        Assert.All(manifests, manifest => Assert.EndsWith("." + GoldenFile.CurrentVersion, manifest));
+        if (Environment.GetEnvironmentVariable("KMS_WRITE_JOURNAL") != "1") return;
         File.Copy(_database.Path, Path.Combine(GoldenFile.SourceDirectory(), "journals", GoldenFile.CurrentVersion + ".db"), true);
     }
 
