@@ -125,7 +125,7 @@ public sealed class KmsConnection : IAsyncDisposable
                 {
                     try
                     {
-                        FrameWriter.WriteRequest(_output, item.RequestId, item.Request);
+                        FrameWriter.Write(_output, item.RequestId, item.Request);
                     }
                     catch (ArgumentException e)
                     {

@@ -270,11 +270,11 @@ internal sealed partial class ActivationSession : IResponseSink
             {
                 if (item.IsError)
                 {
-                    FrameWriter.WriteError(output, item.RequestId, item.Error);
+                    FrameWriter.Write(output, item.RequestId, item.Error);
                 }
                 else
                 {
-                    FrameWriter.WriteResponse(output, item.RequestId, item.Response);
+                    FrameWriter.Write(output, item.RequestId, item.Response);
                 }
             }
             catch (Exception e) when (IsConnectionGone(e))
