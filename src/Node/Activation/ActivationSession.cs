@@ -29,7 +29,7 @@ internal sealed class ActivationSession : IResponseSink
         _service = service;
         _limits = limits;
         _slots = new RequestSlots(limits.MaxRequestsInFlight);
-        _answers = new OutboundFrameWriter(transport.Output, flushed: _slots.Return);
+        _answers = new OutboundFrameWriter(transport.Output, FlushTiming.Immediate, flushed: _slots.Return);
     }
 
     /// <summary>Serves the connection until the client closes it, breaks the stream, stays idle or

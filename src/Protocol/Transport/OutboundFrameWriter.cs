@@ -8,8 +8,11 @@ namespace KmsCluster.Protocol.Transport;
 /// The one writer of a connection's outbound frames, used by the host's sessions and the client's
 /// connections alike (in the manner of BedrockFramework's ProtocolWriter). Thread-safe.
 /// <list type="bullet">
-/// <item>A frame is written and flushed by the thread that sends it, under a lock: no writer task to wake per
-/// frame (measured to matter, docs/benchmarks.md). Flushes that meet in the transport go out in one send.</item>
+/// <item>A frame is written by the thread that sends it, under a lock; no writer task to wake per frame
+/// (measured to matter, docs/benchmarks.md). With <see cref="FlushTiming.Immediate"/> that thread flushes too:
+/// right where the transport sends on its own thread (Kestrel), so flushes that meet go out in one send. With
+/// <see cref="FlushTiming.AfterBurst"/> the first frame of a burst schedules one flush on the thread pool and
+/// the frames written until it runs share it: right where the flush is the send itself (a NetworkStream).</item>
 /// <item>Back-pressure: while a flush waits on a peer that does not read, later frames gather in a backlog and
 /// go out together with the next flush; the caller is never blocked.</item>
 /// <item>A frame sent with <c>counted</c> is reported to <c>flushed</c> once its flush completed, or once it was
@@ -18,7 +21,8 @@ namespace KmsCluster.Protocol.Transport;
 /// <c>failed</c> once, and drops every later frame.</item>
 /// </list>
 /// </summary>
-public sealed class OutboundFrameWriter(PipeWriter output, Action<int>? flushed = null, Action<Exception>? failed = null)
+public sealed class OutboundFrameWriter(PipeWriter output, FlushTiming timing,
+    Action<int>? flushed = null, Action<Exception>? failed = null)
 {
     // A stalled connection's backlog is dropped after it drains rather than kept for the connection's life.
     private const int BacklogKeptBytes = 64 * 1024;
@@ -27,13 +31,16 @@ public sealed class OutboundFrameWriter(PipeWriter output, Action<int>? flushed 
     private ArrayBufferWriter<byte>? _backlog; // frames written while a flush is pending; empty otherwise
     private int _backlogCounted;
     private bool _flushPending;
+    private bool _flushScheduled; // AfterBurst: a flush is queued; frames go straight into the output meanwhile
+    private int _unflushedCounted;
     private Task _flushing = Task.CompletedTask;
     private bool _closed;
 
     /// <summary>True once the connection failed, the peer completed it, or <see cref="Close"/> was called.</summary>
     public bool IsClosed => Volatile.Read(ref _closed);
 
-    /// <summary>Writes and flushes one frame now, or adds it to the backlog of a flush still in progress.
+    /// <summary>Writes one frame now (flushed as the <see cref="FlushTiming"/> says), or adds it to the backlog of
+    /// a flush still in progress.
     /// Returns false when the writer is closed and the frame was dropped. A message the protocol cannot carry
     /// throws <see cref="ArgumentException"/> and leaves the connection as it was.</summary>
     public bool Write<T>(uint requestId, in T body, bool counted = true) where T : IFrameBody
@@ -58,15 +65,17 @@ public sealed class OutboundFrameWriter(PipeWriter output, Action<int>? flushed 
             else
             {
                 written = TryWrite(requestId, body, ref failure);
-                done = written ? Flush(count, ref failure) : count;
+                if (!written) done = count;
+                else if (timing == FlushTiming.Immediate) done = Flush(count, ref failure);
+                else done = ScheduleFlush(count);
             }
         }
         Report(done, failure);
         return written;
     }
 
-    /// <summary>Waits until no flush is pending (false when <paramref name="timeout"/> passed first: a peer
-    /// that stopped reading).</summary>
+    /// <summary>Waits until no flush is in progress (false when <paramref name="timeout"/> passed first: a peer
+    /// that stopped reading). A burst's flush that is only scheduled is not waited for.</summary>
     public async Task<bool> FlushedAsync(TimeSpan timeout)
     {
         using var expiry = new CancellationTokenSource(timeout);
@@ -94,6 +103,31 @@ public sealed class OutboundFrameWriter(PipeWriter output, Action<int>? flushed 
     public void Close()
     {
         lock (_lock) _closed = true;
+    }
+
+    private int ScheduleFlush(int counted)
+    {
+        _unflushedCounted += counted;
+        if (!_flushScheduled)
+        {
+            _flushScheduled = true;
+            ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.FlushBurst(), this, preferLocal: false);
+        }
+        return 0;
+    }
+
+    private void FlushBurst()
+    {
+        int done;
+        Exception? failure = null;
+        lock (_lock)
+        {
+            _flushScheduled = false;
+            done = _unflushedCounted;
+            _unflushedCounted = 0;
+            if (!_closed) done = Flush(done, ref failure);
+        }
+        Report(done, failure);
     }
 
     private bool TryWrite<T>(uint requestId, in T body, ref Exception? failure) where T : IFrameBody
@@ -202,4 +236,14 @@ public sealed class OutboundFrameWriter(PipeWriter output, Action<int>? flushed 
 
     private static bool IsConnectionGone(Exception e) =>
         e is IOException or OperationCanceledException or InvalidOperationException;
+}
+
+/// <summary>When <see cref="OutboundFrameWriter"/> flushes what a sender wrote.</summary>
+public enum FlushTiming
+{
+    /// <summary>At once, on the sender's thread: for a transport that sends on its own thread (Kestrel's pipe).</summary>
+    Immediate,
+
+    /// <summary>Once per burst, on the thread pool: for a pipe whose flush is the send itself (a NetworkStream).</summary>
+    AfterBurst,
 }
