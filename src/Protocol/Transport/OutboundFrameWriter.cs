@@ -12,9 +12,10 @@ namespace KmsCluster.Protocol.Transport;
 /// (measured to matter, docs/benchmarks.md). With <see cref="FlushTiming.Immediate"/> that thread flushes too:
 /// right where the transport sends on its own thread (Kestrel), so flushes that meet go out in one send. With
 /// <see cref="FlushTiming.AfterBurst"/> the first frame of a burst schedules one flush on the thread pool and
-/// the frames written until it runs share it: right where the flush is the send itself (a NetworkStream).</item>
-/// <item>Back-pressure: while a flush waits on a peer that does not read, later frames gather in a backlog and
-/// go out together with the next flush; the caller is never blocked.</item>
+/// the frames written until it runs share it, and it sends outside the lock: right where the flush is the send
+/// itself (a NetworkStream).</item>
+/// <item>Back-pressure: while a flush is in progress (a peer that does not read, a send under way), later frames
+/// gather in a backlog and go out together with the next flush; the caller is never blocked.</item>
 /// <item>A frame sent with <c>counted</c> is reported to <c>flushed</c> once its flush completed, or once it was
 /// dropped because the connection is closed: whoever bounds the frames in flight gives them back there.</item>
 /// <item>A connection going away never throws into the sender: the writer closes, reports the error to
@@ -79,22 +80,23 @@ public sealed class OutboundFrameWriter(PipeWriter output, FlushTiming timing,
     public async Task<bool> FlushedAsync(TimeSpan timeout)
     {
         using var expiry = new CancellationTokenSource(timeout);
-        while (true)
+        try
         {
-            Task flushing;
-            lock (_lock) flushing = _flushing;
-            try
+            while (true)
             {
-                await flushing.WaitAsync(expiry.Token).ConfigureAwait(false);
+                Task flushing;
+                lock (_lock)
+                {
+                    if (!_flushPending) return true;
+                    flushing = _flushing;
+                }
+                // A burst's flush registers its task just after it starts: if this one is done, look again shortly.
+                await (flushing.IsCompleted ? Task.Delay(1, expiry.Token) : flushing.WaitAsync(expiry.Token)).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
-            lock (_lock)
-            {
-                if (ReferenceEquals(flushing, _flushing)) return true;
-            }
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
@@ -116,18 +118,27 @@ public sealed class OutboundFrameWriter(PipeWriter output, FlushTiming timing,
         return 0;
     }
 
+    /// <summary>AfterBurst, on the thread pool: flushes what the burst wrote. The send runs outside the lock, so
+    /// senders never wait on it: meanwhile they write to the backlog, which goes out with the next flush.</summary>
     private void FlushBurst()
     {
-        int done;
-        Exception? failure = null;
+        int counted;
+        bool open;
         lock (_lock)
         {
             _flushScheduled = false;
-            done = _unflushedCounted;
+            counted = _unflushedCounted;
             _unflushedCounted = 0;
-            if (!_closed) done = Flush(done, ref failure);
+            open = !_closed;
+            _flushPending = open;
         }
-        Report(done, failure);
+        if (!open)
+        {
+            Report(counted, null);
+            return;
+        }
+        var flushing = FlushLoopAsync(StartFlush(), counted);
+        lock (_lock) _flushing = flushing;
     }
 
     private bool TryWrite<T>(uint requestId, in T body, ref Exception? failure) where T : IFrameBody
@@ -144,75 +155,99 @@ public sealed class OutboundFrameWriter(PipeWriter output, FlushTiming timing,
         }
     }
 
-    /// <summary>Under the lock, nothing pending: flushes. Returns the counted frames done at once; when the peer
-    /// is slow, the continuation reports them instead.</summary>
+    /// <summary>Immediate, under the lock, nothing pending: flushes. Returns the counted frames done at once; when
+    /// the peer is slow, <see cref="FlushLoopAsync"/> reports them instead.</summary>
     private int Flush(int counted, ref Exception? failure)
     {
-        ValueTask<FlushResult> flush;
-        try
+        var flush = StartFlush();
+        if (flush.IsCompleted)
         {
-            flush = output.FlushAsync();
-            if (flush.IsCompleted)
+            try
             {
                 Completed(flush.GetAwaiter().GetResult());
-                return counted;
             }
-        }
-        catch (Exception e)
-        {
-            failure = Fail(e);
+            catch (Exception e)
+            {
+                failure = Fail(e);
+            }
             return counted;
         }
         _flushPending = true;
-        _flushing = FinishFlushAsync(flush, counted);
+        _flushing = FlushLoopAsync(flush, counted);
         return 0;
     }
 
-    private async Task FinishFlushAsync(ValueTask<FlushResult> flush, int counted)
+    private ValueTask<FlushResult> StartFlush()
     {
-        Exception? failure = null;
-        FlushResult? result = null;
         try
         {
-            result = await flush.ConfigureAwait(false);
+            return output.FlushAsync();
         }
         catch (Exception e)
         {
-            failure = e;
+            return ValueTask.FromException<FlushResult>(e);
         }
-        var done = counted;
-        lock (_lock)
-        {
-            _flushPending = false;
-            if (failure is not null) failure = Fail(failure);
-            else Completed(result!.Value);
-            done += FlushBacklog(ref failure);
-        }
-        Report(done, failure);
     }
 
-    /// <summary>Under the lock, after a flush: sends what gathered meanwhile (or drops it when closed).</summary>
-    private int FlushBacklog(ref Exception? failure)
+    /// <summary>Waits for a flush in progress and reports its frames, then flushes the backlog that gathered
+    /// meanwhile, until none did. While <c>_flushPending</c> senders touch only the backlog, so the flushes here
+    /// run outside the lock.</summary>
+    private async Task FlushLoopAsync(ValueTask<FlushResult> flush, int counted)
+    {
+        while (true)
+        {
+            Exception? failure = null;
+            var result = default(FlushResult);
+            try
+            {
+                result = await flush.ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            var done = counted;
+            bool more;
+            lock (_lock)
+            {
+                if (failure is not null) failure = Fail(failure);
+                else Completed(result);
+                counted = MoveBacklog(ref failure, out more);
+                if (!more)
+                {
+                    done += counted; // dropped with a closed connection, or none
+                    _flushPending = false;
+                }
+            }
+            Report(done, failure);
+            if (!more) return;
+            flush = StartFlush();
+        }
+    }
+
+    /// <summary>Under the lock, after a flush: moves what gathered meanwhile into the output (or drops it when
+    /// closed) and returns its counted frames; <paramref name="more"/> says there is something to flush.</summary>
+    private int MoveBacklog(ref Exception? failure, out bool more)
     {
         var counted = _backlogCounted;
         _backlogCounted = 0;
+        more = false;
         if (_backlog is not { WrittenCount: > 0 } backlog) return counted;
-        var write = !_closed;
-        if (write)
+        if (!_closed)
         {
             try
             {
                 output.Write(backlog.WrittenSpan);
+                more = true;
             }
             catch (Exception e) when (IsConnectionGone(e))
             {
                 failure = Fail(e);
-                write = false;
             }
         }
         if (backlog.Capacity > BacklogKeptBytes) _backlog = null;
         else backlog.ResetWrittenCount();
-        return write ? Flush(counted, ref failure) : counted;
+        return counted;
     }
 
     private void Completed(FlushResult result)
