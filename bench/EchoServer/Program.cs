@@ -58,7 +58,7 @@ internal sealed class EchoHandler : ConnectionHandler
         Span<byte> scratch = stackalloc byte[ProtocolConstants.MaxBodySize];
         ActivationRequest.TryRead(frame.BodySpan(scratch), out var request, out _);
         var now = DateTimeOffset.UtcNow;
-        FrameWriter.WriteResponse(output, frame.RequestId, new ActivationResponse(request.ClientMachineId, HostId, "bench",
+        FrameWriter.Write(output, frame.RequestId, new ActivationResponse(request.ClientMachineId, HostId, "bench",
             now, 50, 25, true, now.AddDays(180), 120, 10080));
     }
 }

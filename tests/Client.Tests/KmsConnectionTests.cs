@@ -26,11 +26,11 @@ public sealed class KmsConnectionTests
             var first = await ReadRequestAsync(input);
             // Answer the first request only after the client gave up on it: a window that moved, a slow disk.
             await releaseLateError.Task;
-            FrameWriter.WriteError(output, first.Id, new ErrorResponse(ErrorCode.WindowUnavailable, 1000, "too late"));
+            FrameWriter.Write(output, first.Id, new ErrorResponse(ErrorCode.WindowUnavailable, 1000, "too late"));
             await output.FlushAsync();
             lateErrorSent.SetResult();
             var second = await ReadRequestAsync(input);
-            FrameWriter.WriteResponse(output, second.Id, FakeKmsHost.ResponseFrom("late-host", second.Request));
+            FrameWriter.Write(output, second.Id, FakeKmsHost.ResponseFrom("late-host", second.Request));
             await output.FlushAsync();
             await Task.Delay(500);
         });

@@ -21,7 +21,7 @@ public class FrameWriterTests
     public void A_workstation_name_over_255_bytes_is_refused_and_nothing_is_written(string name)
     {
         var output = new ArrayBufferWriter<byte>();
-        var e = Assert.Throws<ArgumentException>(() => FrameWriter.WriteRequest(output, 1, TestWire.Request(workstation: name)));
+        var e = Assert.Throws<ArgumentException>(() => FrameWriter.Write(output, 1, TestWire.Request(workstation: name)));
         Assert.Contains("255", e.Message);
         Assert.Equal(0, output.WrittenCount);
     }
@@ -31,7 +31,7 @@ public class FrameWriterTests
     public void A_host_name_over_255_bytes_is_refused_and_nothing_is_written(string name)
     {
         var output = new ArrayBufferWriter<byte>();
-        var e = Assert.Throws<ArgumentException>(() => FrameWriter.WriteResponse(output, 1, TestWire.Response(hostName: name)));
+        var e = Assert.Throws<ArgumentException>(() => FrameWriter.Write(output, 1, TestWire.Response(hostName: name)));
         Assert.Contains("255", e.Message);
         Assert.Equal(0, output.WrittenCount);
     }
@@ -44,9 +44,9 @@ public class FrameWriterTests
     public void A_name_with_a_control_character_is_refused_by_the_writer_as_the_reader_would(string name)
     {
         var output = new ArrayBufferWriter<byte>();
-        var e = Assert.Throws<ArgumentException>(() => FrameWriter.WriteRequest(output, 1, TestWire.Request(workstation: name)));
+        var e = Assert.Throws<ArgumentException>(() => FrameWriter.Write(output, 1, TestWire.Request(workstation: name)));
         Assert.Contains("control character", e.Message);
-        Assert.Throws<ArgumentException>(() => FrameWriter.WriteResponse(output, 1, TestWire.Response(hostName: name)));
+        Assert.Throws<ArgumentException>(() => FrameWriter.Write(output, 1, TestWire.Response(hostName: name)));
         Assert.Equal(0, output.WrittenCount);
     }
 
@@ -105,6 +105,39 @@ public class FrameWriterTests
         Assert.Equal(ErrorCode.InternalError, decoded.Code);
         Assert.Equal(1000u, decoded.RetryAfterMilliseconds);
         Assert.Single(TestWire.ParseAll(frame));
+    }
+
+    [Fact]
+    public void Each_message_gets_its_own_type_byte_from_the_one_generic_write()
+    {
+        Assert.Equal((byte)MessageType.ActivationRequest, TestWire.Frame(1, TestWire.Request())[3]);
+        Assert.Equal((byte)MessageType.ActivationResponse, TestWire.Frame(2, TestWire.Response())[3]);
+        Assert.Equal((byte)MessageType.Error, TestWire.Frame(3, TestWire.Error())[3]);
+    }
+
+    [Fact]
+    public void Writing_a_frame_allocates_nothing_so_the_messages_are_not_boxed()
+    {
+        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        var request = TestWire.Request();
+        var response = TestWire.Response();
+        var error = TestWire.Error();
+        WriteAll(output, request, response, error); // JIT and first-call work out of the way
+        output.ResetWrittenCount();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        WriteAll(output, request, response, error);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(3, TestWire.ParseAll(output.WrittenSpan.ToArray()).Count);
+
+        static void WriteAll(ArrayBufferWriter<byte> output, in ActivationRequest request, in ActivationResponse response, in ErrorResponse error)
+        {
+            FrameWriter.Write(output, 1, request);
+            FrameWriter.Write(output, 2, response);
+            FrameWriter.Write(output, 3, error);
+        }
     }
 
     [Fact]

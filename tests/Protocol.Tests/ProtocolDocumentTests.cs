@@ -60,15 +60,15 @@ public partial class ProtocolDocumentTests
         {
             case MessageType.ActivationRequest:
                 Assert.True(ActivationRequest.TryRead(frame.Body.FirstSpan, out var request, out var error), error);
-                FrameWriter.WriteRequest(output, frame.RequestId, request);
+                FrameWriter.Write(output, frame.RequestId, request);
                 break;
             case MessageType.ActivationResponse:
                 Assert.True(ActivationResponse.TryRead(frame.Body.FirstSpan, out var response, out error), error);
-                FrameWriter.WriteResponse(output, frame.RequestId, response);
+                FrameWriter.Write(output, frame.RequestId, response);
                 break;
             case MessageType.Error:
                 Assert.True(ErrorResponse.TryRead(frame.Body.FirstSpan, out var refusal, out error), error);
-                FrameWriter.WriteError(output, frame.RequestId, refusal);
+                FrameWriter.Write(output, frame.RequestId, refusal);
                 break;
             default:
                 Assert.Fail($"{title} has message type {(byte)frame.Type}");

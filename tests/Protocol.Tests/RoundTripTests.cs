@@ -135,9 +135,9 @@ public class RoundTripTests
     public void The_writer_adds_to_what_is_already_in_the_buffer()
     {
         var output = new ArrayBufferWriter<byte>();
-        FrameWriter.WriteRequest(output, 1, TestWire.Request());
-        FrameWriter.WriteResponse(output, 2, TestWire.Response());
-        FrameWriter.WriteError(output, 3, TestWire.Error());
+        FrameWriter.Write(output, 1, TestWire.Request());
+        FrameWriter.Write(output, 2, TestWire.Response());
+        FrameWriter.Write(output, 3, TestWire.Error());
 
         var expected = TestWire.Frame(1, TestWire.Request()).Concat(TestWire.Frame(2, TestWire.Response())).Concat(TestWire.Frame(3, TestWire.Error()));
         Assert.Equal(expected, output.WrittenSpan.ToArray());

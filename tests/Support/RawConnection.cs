@@ -34,7 +34,7 @@ public sealed class RawConnection : IAsyncDisposable
     public static byte[] Encode(uint requestId, ActivationRequest request)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        FrameWriter.WriteRequest(buffer, requestId, request);
+        FrameWriter.Write(buffer, requestId, request);
         return buffer.WrittenSpan.ToArray();
     }
 

@@ -3,15 +3,16 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
+using KmsCluster.Protocol.Transport;
 using KmsCluster.Protocol.Wire;
 
 namespace KmsCluster.Client.Connection;
 
 /// <summary>
 /// One TCP connection to a KmsCluster host with any number of requests in flight. Requests get ids from a
-/// counter; a write loop sends whatever is queued and flushes once per burst; a read loop matches answers
-/// to requests by id. Thread-safe: many callers may activate through one connection at once.
+/// counter; each caller writes its request through the connection's <see cref="OutboundFrameWriter"/>, and the
+/// requests of a burst go out in one flush on the thread pool; a read loop matches answers to requests by id.
+/// Thread-safe: many callers may activate through one connection at once.
 /// </summary>
 public sealed class KmsConnection : IAsyncDisposable
 {
@@ -19,14 +20,9 @@ public sealed class KmsConnection : IAsyncDisposable
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<ActivationResult>> _pending = new();
-    private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions
-    {
-        SingleReader = true,
-        AllowSynchronousContinuations = false,
-    });
+    private readonly OutboundFrameWriter _requests;
     private readonly CancellationTokenSource _closed = new();
     private readonly Task _reading;
-    private readonly Task _writing;
     private int _nextRequestId;
     private Exception? _failure;
 
@@ -37,8 +33,11 @@ public sealed class KmsConnection : IAsyncDisposable
         var stream = new NetworkStream(socket, ownsSocket: true);
         _input = PipeReader.Create(stream);
         _output = PipeWriter.Create(stream);
+        // A flush here is the send itself: callers' requests of one burst share one (flushing each on its caller's
+        // thread cost a send per request and cut pipelined throughput against the echo to a quarter).
+        _requests = new OutboundFrameWriter(_output, FlushTiming.AfterBurst,
+            failed: e => Fail(new KmsConnectionException($"sending to {RemoteEndPoint} failed: {e.Message}", e)));
         _reading = Task.Run(ReadLoopAsync);
-        _writing = Task.Run(WriteLoopAsync);
     }
 
     public EndPoint RemoteEndPoint { get; }
@@ -83,7 +82,19 @@ public sealed class KmsConnection : IAsyncDisposable
         var requestId = NextRequestId();
         var answer = new TaskCompletionSource<ActivationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[requestId] = answer;
-        if (_failure is not null || !_outgoing.Writer.TryWrite(new Outgoing(requestId, request)))
+        bool sent;
+        try
+        {
+            sent = _failure is null && _requests.Write(requestId, request);
+        }
+        catch (ArgumentException)
+        {
+            // The request cannot be encoded (e.g. a workstation name too long); the writer checks before it
+            // writes a byte, so only this caller fails, not the shared connection.
+            _pending.TryRemove(requestId, out _);
+            throw;
+        }
+        if (!sent)
         {
             _pending.TryRemove(requestId, out _);
             throw new KmsConnectionException($"connection to {RemoteEndPoint} is closed", _failure);
@@ -111,39 +122,6 @@ public sealed class KmsConnection : IAsyncDisposable
         {
             var id = unchecked((uint)Interlocked.Increment(ref _nextRequestId));
             if (id != 0) return id;
-        }
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var reader = _outgoing.Reader;
-        try
-        {
-            while (await reader.WaitToReadAsync())
-            {
-                while (reader.TryRead(out var item))
-                {
-                    try
-                    {
-                        FrameWriter.WriteRequest(_output, item.RequestId, item.Request);
-                    }
-                    catch (ArgumentException e)
-                    {
-                        // The request cannot be encoded (e.g. a workstation name too long); the writer checks
-                        // before it writes a byte, so only this caller fails, not the shared connection.
-                        if (_pending.TryRemove(item.RequestId, out var answer))
-                        {
-                            answer.TrySetException(e);
-                        }
-                    }
-                }
-                var flush = await _output.FlushAsync();
-                if (flush.IsCompleted) break;
-            }
-        }
-        catch (Exception e)
-        {
-            Fail(new KmsConnectionException($"sending to {RemoteEndPoint} failed: {e.Message}", e));
         }
     }
 
@@ -216,7 +194,7 @@ public sealed class KmsConnection : IAsyncDisposable
     private void Fail(Exception failure)
     {
         Interlocked.CompareExchange(ref _failure, failure, null);
-        _outgoing.Writer.TryComplete();
+        _requests.Close();
         foreach (var requestId in _pending.Keys)
         {
             if (_pending.TryRemove(requestId, out var answer))
@@ -249,7 +227,8 @@ public sealed class KmsConnection : IAsyncDisposable
         catch (ObjectDisposedException)
         {
         }
-        await Task.WhenAll(_reading, _writing).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+        var flushed = _requests.FlushedAsync(TimeSpan.FromSeconds(5));
+        await Task.WhenAll(_reading, flushed).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
         // Completing with the failure discards bytes still buffered (requests that failed already) instead of
         // flushing them into a stream the reader may have disposed.
         await _output.CompleteAsync(_failure);
@@ -257,6 +236,4 @@ public sealed class KmsConnection : IAsyncDisposable
         _socket.Dispose();
         _closed.Dispose();
     }
-
-    private readonly record struct Outgoing(uint RequestId, ActivationRequest Request);
 }

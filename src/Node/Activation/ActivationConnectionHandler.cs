@@ -19,13 +19,19 @@ public sealed partial class ActivationConnectionHandler(
         var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
             ?? CancellationToken.None;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closeRequested, lifetime.ApplicationStopping);
-        var session = new ActivationSession(connection, service, options, log);
-        await session.RunAsync(stop.Token);
+        var session = new ActivationSession(connection.Transport, service, SessionLimits.From(options));
+        if (await session.RunAsync(stop.Token) == SessionEnd.Idle)
+        {
+            LogIdle(connection.ConnectionId, connection.RemoteEndPoint);
+        }
         LogClosed(connection.ConnectionId);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Remote} opened")]
     private partial void LogConnected(string connectionId, System.Net.EndPoint? remote);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Remote} idle; closed")]
+    private partial void LogIdle(string connectionId, System.Net.EndPoint? remote);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} closed")]
     private partial void LogClosed(string connectionId);

@@ -1,102 +1,70 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Protocol.Transport;
 using KmsCluster.Protocol.Wire;
 using Microsoft.AspNetCore.Connections;
 
 namespace KmsCluster.Node.Activation;
 
 /// <summary>
-/// One client connection. The read loop parses every complete frame of a read, answers bad ones at once
-/// and submits good ones; answers come back from the gateways on other threads, which write and flush them
-/// at once (a gateway delivering a batch sends each connection's answer from its own thread: no hop; the
-/// transport coalesces flushes that meet in one send). At most <see cref="NodeOptions.MaxRequestsPerConnection"/>
-/// requests are in flight: beyond that the session stops reading, which pushes back on the client.
-/// A frame whose envelope is broken gets an error and the connection closes after it (nothing after it can
-/// be trusted); a bad body or an unknown version only costs that one request.
+/// One client connection over a duplex pipe (Kestrel's <c>connection.Transport</c>). The read loop parses every
+/// complete frame of a read, answers bad ones at once and submits good ones. Answers come back from the
+/// gateways on their own threads and go straight into the connection's <see cref="OutboundFrameWriter"/>, which
+/// writes and flushes them on that thread (no hop) and gives the request's slot back once flushed. At most
+/// <see cref="SessionLimits.MaxRequestsInFlight"/> requests are in flight: beyond that the session stops reading,
+/// which pushes back on the client. A frame whose envelope is broken gets an error and the connection closes
+/// after it (nothing after it can be trusted); a bad body or an unknown version only costs that one request.
 /// </summary>
-internal sealed partial class ActivationSession : IResponseSink
+internal sealed class ActivationSession : IResponseSink
 {
-    private readonly ConnectionContext _connection;
+    private readonly IDuplexPipe _transport;
     private readonly ActivationService _service;
-    private readonly NodeOptions _options;
-    private readonly ILogger _log;
-    private readonly SemaphoreSlim _slots;
+    private readonly SessionLimits _limits;
+    private readonly RequestSlots _slots;
+    private readonly OutboundFrameWriter _answers;
 
-    // The write side: answers are written by whichever thread delivers them (a gateway, or the read loop for a
-    // refusal), under this lock, and flushed at once; no writer task to wake per answer. While a flush waits on
-    // a slow client, later answers queue and go out with the next flush.
-    private readonly Lock _writeLock = new();
-    private readonly Queue<Outbound> _queued = new();
-    private Task _flushing = Task.CompletedTask;
-    private bool _flushPending;
-    private bool _broken;
-
-    public ActivationSession(ConnectionContext connection, ActivationService service, NodeOptions options, ILogger log)
+    public ActivationSession(IDuplexPipe transport, ActivationService service, SessionLimits limits)
     {
-        _connection = connection;
+        _transport = transport;
         _service = service;
-        _options = options;
-        _log = log;
-        _slots = new SemaphoreSlim(options.MaxRequestsPerConnection, options.MaxRequestsPerConnection);
+        _limits = limits;
+        _slots = new RequestSlots(limits.MaxRequestsInFlight);
+        _answers = new OutboundFrameWriter(transport.Output, FlushTiming.Immediate, flushed: _slots.Return);
     }
 
-    public async Task RunAsync(CancellationToken stop)
+    /// <summary>Serves the connection until the client closes it, breaks the stream, stays idle or
+    /// <paramref name="stop"/> fires; then writes the answers still owed (within the drain timeout).</summary>
+    public async Task<SessionEnd> RunAsync(CancellationToken stop)
     {
         try
         {
-            await ReadLoopAsync(stop);
+            return await ReadLoopAsync(stop);
         }
         finally
         {
-            await DrainAsync();
-            await FlushedAsync();
-            // Kestrel completes the output once this returns: an answer arriving later (after a drain that gave
-            // up on a client that stopped reading) is dropped here, not written to a completed pipe.
-            lock (_writeLock) _broken = true;
+            await _slots.AllReturnedAsync(_limits.DrainTimeout);
+            // A closing error holds no slot, so draining does not cover its flush.
+            await _answers.FlushedAsync(TimeSpan.FromSeconds(5));
+            // The transport completes the output once this returns: an answer arriving later (after a drain that
+            // gave up on a client that stopped reading) is dropped, not written to a completed pipe.
+            _answers.Close();
         }
     }
 
-    /// <summary>Waits for the last flush (a closing error is sent without a slot, so draining does not cover it).</summary>
-    private async Task FlushedAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        while (true)
-        {
-            Task flushing;
-            lock (_writeLock) flushing = _flushing;
-            try
-            {
-                await flushing.WaitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return; // a client that stopped reading: give up on it
-            }
-            lock (_writeLock)
-            {
-                if (ReferenceEquals(flushing, _flushing)) return;
-            }
-        }
-    }
+    public void Send(uint requestId, in ActivationResponse response) => _answers.Write(requestId, response);
 
-    public void Send(uint requestId, in ActivationResponse response) =>
-        Write(new Outbound(requestId, response, default, IsError: false, HoldsSlot: true));
-
-    public void SendError(uint requestId, in ErrorResponse error) =>
-        Write(new Outbound(requestId, default, error, IsError: true, HoldsSlot: true));
+    public void SendError(uint requestId, in ErrorResponse error) => _answers.Write(requestId, error);
 
     /// <summary>An error about the stream itself, sent without a slot just before the connection closes.</summary>
-    private void SendStreamError(uint requestId, in ErrorResponse error) =>
-        Write(new Outbound(requestId, default, error, IsError: true, HoldsSlot: false));
+    private void SendStreamError(uint requestId, in ErrorResponse error) => _answers.Write(requestId, error, counted: false);
 
-    private async Task ReadLoopAsync(CancellationToken stop)
+    private async Task<SessionEnd> ReadLoopAsync(CancellationToken stop)
     {
-        var input = _connection.Transport.Input;
+        var input = _transport.Input;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(stop);
         while (true)
         {
-            idle.CancelAfter(_options.IdleTimeout);
+            idle.CancelAfter(_limits.IdleTimeout);
             ReadResult result;
             try
             {
@@ -104,12 +72,11 @@ internal sealed partial class ActivationSession : IResponseSink
             }
             catch (OperationCanceledException)
             {
-                if (!stop.IsCancellationRequested) LogIdle(_connection.ConnectionId, _connection.RemoteEndPoint);
-                return;
+                return stop.IsCancellationRequested ? SessionEnd.Stopped : SessionEnd.Idle;
             }
             catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException)
             {
-                return;
+                return SessionEnd.Closed;
             }
 
             var buffer = result.Buffer;
@@ -118,7 +85,7 @@ internal sealed partial class ActivationSession : IResponseSink
             {
                 while (FrameReader.TryParse(buffer, out var consumed, out _, out var frame))
                 {
-                    if (!await TakeSlotAsync(stop))
+                    if (!await _slots.TakeAsync(stop))
                     {
                         close = true;
                         break;
@@ -142,26 +109,7 @@ internal sealed partial class ActivationSession : IResponseSink
             input.AdvanceTo(buffer.Start, buffer.End);
             if (close || result.IsCompleted || result.IsCanceled)
             {
-                return;
-            }
-        }
-    }
-
-    private ValueTask<bool> TakeSlotAsync(CancellationToken stop)
-    {
-        if (_slots.Wait(0)) return ValueTask.FromResult(true);
-        return WaitForSlotAsync(stop);
-
-        async ValueTask<bool> WaitForSlotAsync(CancellationToken token)
-        {
-            try
-            {
-                await _slots.WaitAsync(token);
-                return true;
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
+                return stop.IsCancellationRequested ? SessionEnd.Stopped : SessionEnd.Closed;
             }
         }
     }
@@ -192,129 +140,28 @@ internal sealed partial class ActivationSession : IResponseSink
             SendError(frame.RequestId, refusal);
         }
     }
+}
 
-    /// <summary>Waits until every request taken from this connection has its answer written, so that a
-    /// closing or shutting-down connection never drops an answer it owes.</summary>
-    private async Task DrainAsync()
-    {
-        var deadline = _options.WindowTimeout + TimeSpan.FromSeconds(5);
-        using var timeout = new CancellationTokenSource(deadline);
-        try
-        {
-            for (var i = 0; i < _options.MaxRequestsPerConnection; i++)
-            {
-                await _slots.WaitAsync(timeout.Token);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The write side is stuck (a client that stopped reading): give up on it.
-        }
-    }
+/// <summary>Why a session ended.</summary>
+internal enum SessionEnd
+{
+    /// <summary>The client closed the connection, or broke the stream and was answered and closed.</summary>
+    Closed,
 
-    /// <summary>Writes and flushes one answer now, or queues it behind a flush still waiting on the client.
-    /// A slot is released only once its answer is flushed: a client that does not read its answers stops
-    /// being read.</summary>
-    private void Write(in Outbound item)
-    {
-        var released = 0;
-        lock (_writeLock)
-        {
-            if (_flushPending)
-            {
-                _queued.Enqueue(item);
-                return;
-            }
-            released = WriteAndFlush(item);
-        }
-        if (released > 0) _slots.Release(released);
-    }
+    /// <summary>Nothing arrived within the idle timeout.</summary>
+    Idle,
 
-    /// <summary>Under the write lock: writes <paramref name="first"/> and everything queued, then flushes. Returns
-    /// the slots to release when the flush completed at once; otherwise a continuation releases them.</summary>
-    private int WriteAndFlush(in Outbound first)
-    {
-        var output = _connection.Transport.Output;
-        var slots = WriteOne(output, first);
-        while (_queued.TryDequeue(out var next))
-        {
-            slots += WriteOne(output, next);
-        }
-        if (_broken) return slots;
-        try
-        {
-            var flush = output.FlushAsync();
-            if (flush.IsCompletedSuccessfully)
-            {
-                var result = flush.Result;
-                _broken = result.IsCompleted || result.IsCanceled;
-                return slots;
-            }
-            _flushPending = true;
-            _flushing = FinishFlushAsync(flush, slots);
-            return 0;
-        }
-        catch (Exception e) when (IsConnectionGone(e))
-        {
-            _broken = true;
-            return slots;
-        }
-    }
+    /// <summary>The server is shutting down or asked the connection to close.</summary>
+    Stopped,
+}
 
-    /// <summary>Runs on a gateway's thread: a connection going away must not throw into the gateway.</summary>
-    private int WriteOne(PipeWriter output, in Outbound item)
-    {
-        if (!_broken)
-        {
-            try
-            {
-                if (item.IsError)
-                {
-                    FrameWriter.WriteError(output, item.RequestId, item.Error);
-                }
-                else
-                {
-                    FrameWriter.WriteResponse(output, item.RequestId, item.Response);
-                }
-            }
-            catch (Exception e) when (IsConnectionGone(e))
-            {
-                _broken = true;
-            }
-        }
-        return item.HoldsSlot ? 1 : 0;
-    }
-
-    private async Task FinishFlushAsync(ValueTask<FlushResult> flush, int slots)
-    {
-        var broken = false;
-        try
-        {
-            var result = await flush.ConfigureAwait(false);
-            broken = result.IsCompleted || result.IsCanceled;
-        }
-        catch (Exception e) when (IsConnectionGone(e))
-        {
-            broken = true;
-        }
-        var released = slots;
-        lock (_writeLock)
-        {
-            _broken |= broken;
-            _flushPending = false;
-            if (_queued.TryDequeue(out var next))
-            {
-                released += WriteAndFlush(next);
-            }
-        }
-        if (released > 0) _slots.Release(released);
-    }
-
-    private static bool IsConnectionGone(Exception e) =>
-        e is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException;
-
-    private readonly record struct Outbound(uint RequestId, ActivationResponse Response, ErrorResponse Error, bool IsError, bool HoldsSlot);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Remote} idle; closing")]
-    private partial void LogIdle(string connectionId, System.Net.EndPoint? remote);
+/// <summary>What a session needs of the node's options.</summary>
+/// <param name="MaxRequestsInFlight">Requests of one connection taken before their answers are written.</param>
+/// <param name="IdleTimeout">A connection that sends nothing for this long is closed.</param>
+/// <param name="DrainTimeout">How long a closing connection waits for the answers it owes.</param>
+internal readonly record struct SessionLimits(int MaxRequestsInFlight, TimeSpan IdleTimeout, TimeSpan DrainTimeout)
+{
+    // An answer owed comes within the window timeout (a retryable error at worst); give the write 5 s more.
+    public static SessionLimits From(NodeOptions options) =>
+        new(options.MaxRequestsPerConnection, options.IdleTimeout, options.WindowTimeout + TimeSpan.FromSeconds(5));
 }

@@ -23,14 +23,16 @@ public readonly record struct ActivationResponse(
     bool Activated,
     DateTimeOffset? ValidUntil,
     uint ActivationIntervalMinutes,
-    uint RenewalIntervalMinutes)
+    uint RenewalIntervalMinutes) : IFrameBody
 {
+    static MessageType IFrameBody.Type => MessageType.ActivationResponse;
+
     private const int FixedSize = 16 + 16 + 8 + 2 + 2 + 1 + 8 + 4 + 4 + 1;
     private const byte ActivatedFlag = 0x01;
 
-    internal int BodyLength => FixedSize + Names.ByteCount(HostName, ProtocolConstants.MaxNameBytes, nameof(HostName));
+    int IFrameBody.BodyLength => FixedSize + Names.ByteCount(HostName, ProtocolConstants.MaxNameBytes, nameof(HostName));
 
-    internal void WriteBody(Span<byte> body)
+    void IFrameBody.WriteBody(Span<byte> body)
     {
         var writer = new BodyWriter(body);
         writer.WriteGuid(ClientMachineId);

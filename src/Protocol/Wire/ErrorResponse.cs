@@ -6,15 +6,17 @@ namespace KmsCluster.Protocol.Wire;
 /// <param name="Code">What went wrong.</param>
 /// <param name="RetryAfterMilliseconds">For retryable codes, a hint how long to wait; 0 for none.</param>
 /// <param name="Message">Short reason, at most 1024 UTF-8 bytes (longer text is cut on write).</param>
-public readonly record struct ErrorResponse(ErrorCode Code, uint RetryAfterMilliseconds, string Message)
+public readonly record struct ErrorResponse(ErrorCode Code, uint RetryAfterMilliseconds, string Message) : IFrameBody
 {
+    static MessageType IFrameBody.Type => MessageType.Error;
+
     private const int FixedSize = 2 + 4 + 2;
 
     public bool IsRetryable => Code.IsRetryable();
 
-    internal int BodyLength => FixedSize + MessageBytes(Message);
+    int IFrameBody.BodyLength => FixedSize + MessageBytes(Message);
 
-    internal void WriteBody(Span<byte> body)
+    void IFrameBody.WriteBody(Span<byte> body)
     {
         var writer = new BodyWriter(body);
         writer.WriteUInt16((ushort)Code);

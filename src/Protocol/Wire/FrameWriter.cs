@@ -6,27 +6,19 @@ namespace KmsCluster.Protocol.Wire;
 /// <summary>Writes whole frames (envelope + body) onto an <see cref="IBufferWriter{T}"/> such as a PipeWriter.</summary>
 public static class FrameWriter
 {
-    public static void WriteRequest(IBufferWriter<byte> output, uint requestId, in ActivationRequest request)
+    /// <summary>Writes one frame. A message the protocol cannot carry (a name over 255 bytes, a control
+    /// character) throws <see cref="ArgumentException"/> before a byte is written. Generic so that the message
+    /// structs are not boxed.</summary>
+    public static void Write<T>(IBufferWriter<byte> output, uint requestId, in T body) where T : IFrameBody
     {
-        var bodyLength = request.BodyLength;
-        var frame = Begin(output, MessageType.ActivationRequest, requestId, bodyLength);
-        request.WriteBody(frame[ProtocolConstants.HeaderSize..]);
-        output.Advance(ProtocolConstants.HeaderSize + bodyLength);
-    }
-
-    public static void WriteResponse(IBufferWriter<byte> output, uint requestId, in ActivationResponse response)
-    {
-        var bodyLength = response.BodyLength;
-        var frame = Begin(output, MessageType.ActivationResponse, requestId, bodyLength);
-        response.WriteBody(frame[ProtocolConstants.HeaderSize..]);
-        output.Advance(ProtocolConstants.HeaderSize + bodyLength);
-    }
-
-    public static void WriteError(IBufferWriter<byte> output, uint requestId, in ErrorResponse error)
-    {
-        var bodyLength = error.BodyLength;
-        var frame = Begin(output, MessageType.Error, requestId, bodyLength);
-        error.WriteBody(frame[ProtocolConstants.HeaderSize..]);
+        var bodyLength = body.BodyLength;
+        if (bodyLength > ProtocolConstants.MaxBodySize)
+        {
+            throw new ArgumentException($"a {T.Type} body of {bodyLength} bytes exceeds the frame limit");
+        }
+        var frame = output.GetSpan(ProtocolConstants.HeaderSize + bodyLength);
+        WriteHeader(frame, ProtocolConstants.Version, T.Type, requestId, bodyLength);
+        body.WriteBody(frame.Slice(ProtocolConstants.HeaderSize, bodyLength));
         output.Advance(ProtocolConstants.HeaderSize + bodyLength);
     }
 
@@ -39,16 +31,5 @@ public static class FrameWriter
         destination[3] = (byte)type;
         BinaryPrimitives.WriteUInt32BigEndian(destination[4..], requestId);
         BinaryPrimitives.WriteInt32BigEndian(destination[8..], bodyLength);
-    }
-
-    private static Span<byte> Begin(IBufferWriter<byte> output, MessageType type, uint requestId, int bodyLength)
-    {
-        if (bodyLength > ProtocolConstants.MaxBodySize)
-        {
-            throw new ArgumentException($"a {type} body of {bodyLength} bytes exceeds the frame limit");
-        }
-        var frame = output.GetSpan(ProtocolConstants.HeaderSize + bodyLength);
-        WriteHeader(frame, ProtocolConstants.Version, type, requestId, bodyLength);
-        return frame;
     }
 }

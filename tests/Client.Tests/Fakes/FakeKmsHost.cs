@@ -147,10 +147,10 @@ public sealed class FakeKmsHost : IAsyncDisposable
                     switch (reply)
                     {
                         case HostReply.AnswerReply:
-                            FrameWriter.WriteResponse(output, requestId, ResponseFrom(Name, request));
+                            FrameWriter.Write(output, requestId, ResponseFrom(Name, request));
                             break;
                         case HostReply.ErrorReply error:
-                            FrameWriter.WriteError(output, requestId, new ErrorResponse(error.Code, 0, error.Message));
+                            FrameWriter.Write(output, requestId, new ErrorResponse(error.Code, 0, error.Message));
                             break;
                         case HostReply.SilenceReply:
                             break;

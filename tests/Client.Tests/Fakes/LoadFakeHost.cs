@@ -254,11 +254,11 @@ public sealed class LoadFakeHost : IAsyncDisposable
     {
         if (reply.Response is { } response)
         {
-            FrameWriter.WriteResponse(output, reply.Id, response);
+            FrameWriter.Write(output, reply.Id, response);
         }
         else
         {
-            FrameWriter.WriteError(output, reply.Id, reply.Error);
+            FrameWriter.Write(output, reply.Id, reply.Error);
         }
     }
 

@@ -32,21 +32,21 @@ public static class TestWire
     public static byte[] Frame(uint requestId, in ActivationRequest request)
     {
         var output = new ArrayBufferWriter<byte>();
-        FrameWriter.WriteRequest(output, requestId, request);
+        FrameWriter.Write(output, requestId, request);
         return output.WrittenSpan.ToArray();
     }
 
     public static byte[] Frame(uint requestId, in ActivationResponse response)
     {
         var output = new ArrayBufferWriter<byte>();
-        FrameWriter.WriteResponse(output, requestId, response);
+        FrameWriter.Write(output, requestId, response);
         return output.WrittenSpan.ToArray();
     }
 
     public static byte[] Frame(uint requestId, in ErrorResponse error)
     {
         var output = new ArrayBufferWriter<byte>();
-        FrameWriter.WriteError(output, requestId, error);
+        FrameWriter.Write(output, requestId, error);
         return output.WrittenSpan.ToArray();
     }
 
