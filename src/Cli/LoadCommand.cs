@@ -1,12 +1,12 @@
-using KmsCluster.Domain;
 using System.CommandLine;
 using System.Globalization;
-using KmsCluster.Cli;
+using KmsCluster.Cli.Load;
 using KmsCluster.Client.Connection;
+using KmsCluster.Domain;
 using KmsCluster.Protocol.Catalog;
 using Spectre.Console;
 
-namespace KmsCluster.Cli.Load;
+namespace KmsCluster.Cli;
 
 /// <summary><c>kms load</c>: a load generator for KmsCluster hosts (closed loop, open loop, or a simulated fleet).</summary>
 internal static class LoadCommand
