@@ -42,7 +42,7 @@ public static class NodeApplication
         builder.AddAdminApi(options);
         services.AddAkka(store.ClusterName, (akka, provider) => akka
             .AddNodeLogging(provider, options.LogLevel)
-            .AddJournal(store)
+            .AddJournal(store, fence)
             .AddKmsCluster(options, store.ClusterName, store.LeaseConnectionString)
             .AddActivationActors(options, fence, TimeProvider.System)
             .AddHostKeyLedgerActors(fence, TimeProvider.System));

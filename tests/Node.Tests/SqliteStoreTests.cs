@@ -1,4 +1,5 @@
 using Akka.Persistence.Sql.Config;
+using KmsCluster.Actors.Entities;
 using KmsCluster.Node.Persistence;
 using KmsCluster.Testing;
 using LinqToDB;
@@ -15,7 +16,7 @@ public sealed class SqliteStoreTests
     {
         using var data = new TempDirectory();
         var store = SqliteStore.Open(new DataDirectory(data.Path), Guid.NewGuid());
-        var setup = Assert.IsType<MultiDataOptionsSetup>(store.PersistenceSetup());
+        var setup = Assert.IsType<MultiDataOptionsSetup>(store.PersistenceSetup(OpenFence.Instance));
 
         foreach (var pluginId in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
         {
@@ -32,7 +33,7 @@ public sealed class SqliteStoreTests
     {
         using var data = new TempDirectory();
         var store = SqliteStore.Open(new DataDirectory(data.Path), Guid.NewGuid());
-        var setup = Assert.IsType<MultiDataOptionsSetup>(store.PersistenceSetup());
+        var setup = Assert.IsType<MultiDataOptionsSetup>(store.PersistenceSetup(OpenFence.Instance));
         Assert.True(setup.TryGetDataOptionsFor("akka.persistence.journal.sql", out var options));
         long waits = 0;
         using var listener = new MeterListener();
@@ -64,6 +65,40 @@ public sealed class SqliteStoreTests
         using var check = other.CreateCommand();
         check.CommandText = "SELECT count(*) FROM probe;";
         Assert.Equal(2L, (long)check.ExecuteScalar()!);
+    }
+
+    [Fact]
+    public void No_journal_or_snapshot_connection_opens_once_the_fence_closed()
+    {
+        using var data = new TempDirectory();
+        var store = SqliteStore.Open(new DataDirectory(data.Path), Guid.NewGuid());
+        var fence = new SwitchFence();
+        var setup = Assert.IsType<MultiDataOptionsSetup>(store.PersistenceSetup(fence));
+        foreach (var pluginId in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
+        {
+            Assert.True(setup.TryGetDataOptionsFor(pluginId, out var options), pluginId);
+            using (var open = new DataConnection(options!))
+            {
+                open.Execute("CREATE TABLE IF NOT EXISTS probe (x INTEGER); INSERT INTO probe VALUES (1);");
+            }
+            fence.MayWrite = false;
+            using (var fenced = new DataConnection(options!))
+            {
+                var refused = Assert.Throws<InvalidOperationException>(() => fenced.Execute("INSERT INTO probe VALUES (2);"));
+                Assert.Contains("frozen", refused.Message);
+            }
+            fence.MayWrite = true;
+        }
+        using var check = new SqliteConnection(store.ConnectionString);
+        check.Open();
+        using var count = check.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM probe;";
+        Assert.Equal(2L, (long)count.ExecuteScalar()!); // one row per plugin's open connection, none from the fenced ones
+    }
+
+    private sealed class SwitchFence : IWriteFence
+    {
+        public bool MayWrite { get; set; } = true;
     }
 
     private static void Execute(SqliteConnection connection, string sql)

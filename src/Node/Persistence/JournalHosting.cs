@@ -1,5 +1,6 @@
 using Akka.Hosting;
 using Akka.Persistence.Sql;
+using KmsCluster.Actors.Entities;
 using KmsCluster.Node.Configuration;
 
 namespace KmsCluster.Node.Persistence;
@@ -20,13 +21,11 @@ public static class JournalHosting
             ? await PostgresStore.OpenAsync(database, DatabaseWait, waiting, CancellationToken.None)
             : SqliteStore.Open(data, hostId);
 
-    public static AkkaConfigurationBuilder AddJournal(this AkkaConfigurationBuilder akka, JournalStore store)
+    /// <param name="fence">Closes the journal's connections after a freeze (see <see cref="JournalStore.PersistenceSetup"/>).</param>
+    public static AkkaConfigurationBuilder AddJournal(this AkkaConfigurationBuilder akka, JournalStore store, IWriteFence fence)
     {
         akka.AddHocon(store.PersistenceConfig(), HoconAddMode.Prepend);
-        if (store.PersistenceSetup() is { } setup)
-        {
-            akka.AddSetup(setup);
-        }
+        akka.AddSetup(store.PersistenceSetup(fence));
         akka.AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
         return akka;
     }

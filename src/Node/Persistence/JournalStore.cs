@@ -1,5 +1,8 @@
 using Akka.Actor.Setup;
 using Akka.Configuration;
+using Akka.Persistence.Sql.Config;
+using KmsCluster.Actors.Entities;
+using LinqToDB;
 
 namespace KmsCluster.Node.Persistence;
 
@@ -27,8 +30,39 @@ public abstract class JournalStore
     /// <summary>Akka.Persistence.Sql journal and snapshot store settings.</summary>
     public abstract Config PersistenceConfig();
 
-    /// <summary>Connection settings HOCON cannot express (see <see cref="SqliteStore"/>); null when none.</summary>
-    public virtual Setup? PersistenceSetup() => null;
+    /// <summary>
+    /// The journal's and the snapshot store's connections, with what HOCON cannot express. Each connection opens
+    /// only while <paramref name="fence"/> lets this node write: a write that was on its way into the journal when
+    /// the process froze (SIGSTOP, a paused VM) reaches the database only after the wake-up, when the survivors
+    /// may have taken the window over and trimmed the rows whose sequence numbers would have refused it. The
+    /// entities ask the fence before they persist; this asks it again where the write actually happens.
+    /// </summary>
+    public Setup PersistenceSetup(IWriteFence fence)
+    {
+        var options = Connections().UseBeforeConnectionOpened(
+            _ => RefuseWhenFenced(fence),
+            (_, _) =>
+            {
+                RefuseWhenFenced(fence);
+                return Task.CompletedTask;
+            });
+        var setup = new MultiDataOptionsSetup();
+        setup.AddDataOptions(JournalPluginId, options);
+        setup.AddDataOptions(SnapshotPluginId, options);
+        return setup;
+    }
+
+    /// <summary>Provider and connection string of the journal and snapshot store (as in <see cref="PersistenceConfig"/>),
+    /// plus any per-connection setting of the store.</summary>
+    protected abstract DataOptions Connections();
+
+    private static void RefuseWhenFenced(IWriteFence fence)
+    {
+        if (!fence.MayWrite)
+        {
+            throw new InvalidOperationException("this node was frozen too long to be trusted: it opens no journal connection");
+        }
+    }
 
     protected const string JournalPluginId = "akka.persistence.journal.sql";
     protected const string SnapshotPluginId = "akka.persistence.snapshot-store.sql";

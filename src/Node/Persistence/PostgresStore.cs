@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using LinqToDB;
 using KmsCluster.Node.Configuration;
 using Npgsql;
 
@@ -10,7 +11,9 @@ namespace KmsCluster.Node.Persistence;
 /// its actor system name from that id, so only nodes on the same database can form one cluster.
 /// Consistency under a double writer (a frozen node waking up, two clusters on one database by mistake) is
 /// the database's: Akka.Persistence.Sql's journal has a unique (persistence id, sequence number) index, so
-/// the second writer of a sequence number fails and its window restarts from the journal.
+/// the second writer of a sequence number fails and its window restarts from the journal. (Rows trimmed after a
+/// snapshot no longer refuse anything: that is why a frozen node's own connections are fenced too, see
+/// <see cref="JournalStore.PersistenceSetup"/>.)
 /// </summary>
 public sealed class PostgresStore : JournalStore
 {
@@ -40,6 +43,8 @@ public sealed class PostgresStore : JournalStore
     /// <summary>Several writers: PostgreSQL takes concurrent commits, and the windows of several applications
     /// write at once.</summary>
     public override Config PersistenceConfig() => SqlPersistenceConfig(_connectionString, _providerName, parallelism: 4);
+
+    protected override DataOptions Connections() => new DataOptions().UseConnectionString(_providerName, _connectionString);
 
     /// <summary>The split brain resolver's lease, in the same database (see <see cref="Clustering.PostgresLease"/>).</summary>
     public override string? LeaseConnectionString => _connectionString;

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
-using Akka.Actor.Setup;
 using Akka.Configuration;
-using Akka.Persistence.Sql.Config;
 using LinqToDB;
 using KmsCluster.Actors;
 using Microsoft.Data.Sqlite;
@@ -71,17 +69,10 @@ public sealed class SqliteStore : JournalStore
     /// snapshot or a trim holds the lock. This handler, installed per connection, tries again every
     /// millisecond, so a waiting journal write goes on about a millisecond after the lock is free.
     /// </summary>
-    public override Setup PersistenceSetup()
-    {
-        var options = new DataOptions()
-            .UseConnectionString(ProviderName, ConnectionString)
-            .UseAfterConnectionOpened(connection =>
-                NativeMethods.sqlite3_busy_handler(((SqliteConnection)connection).Handle!.DangerousGetHandle(), RetryEveryMillisecond, IntPtr.Zero));
-        var setup = new MultiDataOptionsSetup();
-        setup.AddDataOptions(JournalPluginId, options);
-        setup.AddDataOptions(SnapshotPluginId, options);
-        return setup;
-    }
+    protected override DataOptions Connections() => new DataOptions()
+        .UseConnectionString(ProviderName, ConnectionString)
+        .UseAfterConnectionOpened(connection =>
+            NativeMethods.sqlite3_busy_handler(((SqliteConnection)connection).Handle!.DangerousGetHandle(), RetryEveryMillisecond, IntPtr.Zero));
 
     private const string ProviderName = "SQLite.MS";
 
