@@ -1,14 +1,14 @@
-using KmsCluster.Actors.Entities;
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
-using KmsCluster.Domain;
+using KmsCluster.Actors.Entities;
 using KmsCluster.Actors.Windows;
+using KmsCluster.Domain;
 using Microsoft.Extensions.Time.Testing;
-using static KmsCluster.Domain.Tests.TestContacts;
 using static KmsCluster.Actors.Windows.WindowProtocol;
+using static KmsCluster.Domain.Tests.TestContacts;
 
 namespace KmsCluster.Actors.Tests;
 

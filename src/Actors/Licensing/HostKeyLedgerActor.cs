@@ -1,9 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using KmsCluster.Domain;
 using KmsCluster.Actors.Entities;
-using KmsCluster.Actors.Windows;
+using KmsCluster.Domain;
 using static KmsCluster.Actors.Licensing.LedgerProtocol;
 
 namespace KmsCluster.Actors.Licensing;

@@ -1,6 +1,5 @@
 using KmsCluster.Actors.Serialization;
 using KmsCluster.Domain;
-using KmsCluster.Actors.Windows;
 
 namespace KmsCluster.Actors.Licensing;
 

@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using KmsCluster.Domain;
 using KmsCluster.Actors.Entities;
+using KmsCluster.Domain;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Actors.Windows;

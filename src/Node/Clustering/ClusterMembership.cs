@@ -1,6 +1,5 @@
-using KmsCluster.Actors.Entities;
 using Akka.Actor;
-using KmsCluster.Actors.Windows;
+using KmsCluster.Actors.Entities;
 
 namespace KmsCluster.Node.Clustering;
 

@@ -1,5 +1,4 @@
 using KmsCluster.Actors.Entities;
-using KmsCluster.Actors.Windows;
 
 namespace KmsCluster.Node.Clustering;
 
