@@ -43,6 +43,22 @@ public sealed class ContactWindow
         }
     }
 
+    /// <summary>The promise the window makes at <paramref name="now"/> when it is full (every place taken by a
+    /// contact younger than 30 days), else null.</summary>
+    public FullWindow? FullAt(DateTimeOffset now)
+    {
+        if (LastRecordedAt is { } last && now < last)
+        {
+            now = last;
+        }
+        // Stored contacts never exceed the capacity, so full means every place is taken and the oldest still counts.
+        if (Capacity == 0 || _byAge.Count < Capacity || _byAge.First!.Value.LastContact <= now - KmsModel.ContactLifetime)
+        {
+            return null;
+        }
+        return new FullWindow(Capacity, HighestThreshold, _byAge.First.Value.LastContact + KmsModel.ContactLifetime);
+    }
+
     /// <summary>
     /// Works out a batch of contacts arriving together at <paramref name="now"/>, in order, without changing
     /// the window. Each contact is answered with the number of unique machines counting once it is added,
