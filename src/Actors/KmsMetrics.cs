@@ -42,4 +42,17 @@ public static class KmsMetrics
     /// crossing a journal write); a steady climb means the single SQLite writer is the limit.</summary>
     public static readonly Counter<long> SqliteBusyWaits =
         Meter.CreateCounter<long>("kms.sqlite.busy_waits", "{wait}", "Millisecond waits of an SQLite write for another connection's lock");
+
+    /// <summary>Requests a gateway answered at once from its full window's grant.</summary>
+    public static readonly Counter<long> GrantAnswers =
+        Meter.CreateCounter<long>("kms.grant.answers", "{request}", "Requests answered from a full window's grant on the node they reached");
+
+    /// <summary>Contacts answered from a grant that were dropped before reaching their window: the gateway's
+    /// buffer overflowed while the window was away. Their answers stand; the window's latest contacts miss them.</summary>
+    public static readonly Counter<long> GrantContactsDropped =
+        Meter.CreateCounter<long>("kms.grant.contacts_dropped", "{contact}", "Contacts answered from a grant and dropped before the window journaled them");
+
+    /// <summary>Revocations a window waited for before a batch that breaks its promise.</summary>
+    public static readonly Counter<long> GrantRevocations =
+        Meter.CreateCounter<long>("kms.grant.revocations", "{revocation}", "Grant revocations by windows");
 }

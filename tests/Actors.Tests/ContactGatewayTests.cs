@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using KmsCluster.Domain;
 using KmsCluster.Actors.Gateway;
+using KmsCluster.Actors.Grants;
 using KmsCluster.Protocol.Wire;
 using static KmsCluster.Domain.Tests.TestContacts;
 using static KmsCluster.Actors.Windows.WindowProtocol;
@@ -29,7 +30,8 @@ public sealed class ContactGatewayTests : Akka.TestKit.Xunit2.TestKit
     }
 
     private IActorRef StartGateway(GatewaySettings settings) =>
-        Sys.ActorOf(ContactGateway.Props(_application, _region.Ref, settings));
+        Sys.ActorOf(ContactGateway.Props(_application, _region.Ref, settings,
+            new GrantedAnswers(TimeProvider.System, settings.EffectiveGrants.MaxBufferedContacts)));
 
     private Submission Submit(IActorRef gateway, int machine)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
+using KmsCluster.Actors.Grants;
 using KmsCluster.Protocol.Wire;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
@@ -15,13 +16,17 @@ namespace KmsCluster.Actors.Gateway;
 /// <param name="ReplyTimeout">A batch not answered within this gets a retryable error (window moving,
 /// database down); the client tries again.</param>
 /// <param name="MaxQueuedContacts">Contacts waiting beyond this are refused with "server busy".</param>
+/// <param name="Grants">Whether and how the gateway answers from its window's grants.</param>
 public sealed record GatewaySettings(
     int MaxBatchSize = 4096,
     int MaxBatchesInFlight = 1,
     TimeSpan? ReplyTimeout = null,
-    int MaxQueuedContacts = 200_000)
+    int MaxQueuedContacts = 200_000,
+    GrantSettings? Grants = null)
 {
     public TimeSpan EffectiveReplyTimeout => ReplyTimeout ?? TimeSpan.FromSeconds(5);
+
+    public GrantSettings EffectiveGrants => Grants ?? GrantSettings.Default;
 
     public static readonly GatewaySettings Default = new();
 }
@@ -32,21 +37,30 @@ public sealed record GatewaySettings(
 /// message, so neither remoting nor the journal pays per request. Natural batching: a contact is sent at
 /// once while fewer than <see cref="GatewaySettings.MaxBatchesInFlight"/> batches are out, so a quiet host
 /// adds no delay and a busy one sends large batches.
+/// While the window is full, the gateway holds its grant (<see cref="GrantedAnswers"/>): requests the grant covers
+/// are answered on the caller's thread and their contacts reach this actor's buffer, which it sends to the window
+/// every <see cref="GrantSettings.FlushInterval"/> (or sooner when a batch is full) and keeps, bounded, while the
+/// window is away.
 /// </summary>
 public sealed class ContactGateway : ReceiveActor, IWithTimers
 {
     private readonly Guid _applicationId;
     private readonly IActorRef _windows;
     private readonly GatewaySettings _settings;
+    private readonly GrantedAnswers _answers;
+    private readonly GrantTopic _topic;
     private Queue<ContactSubmission> _queued = new();
     private readonly Dictionary<long, InFlight> _inFlight = new();
+    private readonly Dictionary<long, AnsweredInFlight> _answeredInFlight = new();
     private long _nextBatchId;
 
-    public ContactGateway(Guid applicationId, IActorRef windows, GatewaySettings settings)
+    public ContactGateway(Guid applicationId, IActorRef windows, GatewaySettings settings, GrantedAnswers answers)
     {
         _applicationId = applicationId;
         _windows = windows;
         _settings = settings;
+        _answers = answers;
+        _topic = GrantTopic.For(Context.System);
 
         Receive<ContactSubmission>(submission =>
         {
@@ -58,8 +72,27 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
             _queued.Enqueue(submission);
             SendBatches();
         });
+        // Without a cluster, every gateway hears every window's grants: keep only this application's.
+        Receive<WindowGrant>(grant =>
+        {
+            if (grant.ApplicationId == _applicationId) _answers.Accept(grant);
+        });
+        Receive<RevokeGrants>(revoke =>
+        {
+            if (revoke.ApplicationId != _applicationId) return;
+            // The answered contacts first, then the confirmation, on the same path: the window decides them
+            // before the batch it revoked for.
+            SendAnswered(_answers.Revoke(revoke.Epoch));
+            _windows.Tell(new GrantsRevoked(_applicationId, revoke.Epoch, _topic.SelfNode), Self);
+        });
+        Receive<FlushAnswered>(_ => FlushAnswered());
         Receive<ContactsAccepted>(accepted =>
         {
+            if (_answeredInFlight.Remove(accepted.BatchId))
+            {
+                FlushAnswered();
+                return;
+            }
             if (!_inFlight.Remove(accepted.BatchId, out var batch)) return; // already timed out
             KmsMetrics.BatchRoundTrip.Record(Stopwatch.GetElapsedTime(batch.SentAt).TotalMilliseconds);
             if (accepted.Counts.Length != batch.Submissions.Length)
@@ -81,6 +114,11 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         });
         Receive<ContactsRejected>(rejected =>
         {
+            if (_answeredInFlight.Remove(rejected.BatchId, out var answered))
+            {
+                _answers.Return(answered.Contacts); // sent again at the next flush
+                return;
+            }
             if (!_inFlight.Remove(rejected.BatchId, out var batch)) return;
             FailAll(batch.Submissions, rejected.Reason);
             SendBatches();
@@ -93,6 +131,8 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<ResendInFlight>(_ =>
         {
+            ReturnAnswered(_answeredInFlight.Keys.ToArray());
+            FlushAnswered();
             if (_inFlight.Count == 0) return;
             var again = _inFlight.OrderBy(b => b.Key).SelectMany(b => b.Value.Submissions).Concat(_queued).ToArray();
             _inFlight.Clear();
@@ -108,14 +148,15 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
                 FailAll(batch.Submissions,
                     $"the window did not answer within {_settings.EffectiveReplyTimeout.TotalSeconds:0.#} s");
             }
+            ReturnAnswered(_answeredInFlight.Where(b => b.Value.Deadline <= now).Select(b => b.Key).ToArray());
             SendBatches();
         });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Guid applicationId, IActorRef windows, GatewaySettings settings) =>
-        Akka.Actor.Props.Create(() => new ContactGateway(applicationId, windows, settings));
+    public static Props Props(Guid applicationId, IActorRef windows, GatewaySettings settings, GrantedAnswers answers) =>
+        Akka.Actor.Props.Create(() => new ContactGateway(applicationId, windows, settings, answers));
 
     /// <summary>Give the shard region a moment to learn of the removal too, so a resent batch is not routed
     /// to the departed node once more.</summary>
@@ -130,6 +171,11 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         }
         var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, _settings.EffectiveReplyTimeout.Ticks / 10));
         Timers.StartPeriodicTimer(nameof(CheckTimeouts), CheckTimeouts.Instance, period);
+        if (_settings.EffectiveGrants.Enabled)
+        {
+            _topic.Subscribe(_applicationId, Self);
+            Timers.StartPeriodicTimer(nameof(FlushAnswered), Gateway.FlushAnswered.Instance, _settings.EffectiveGrants.EffectiveFlushInterval);
+        }
     }
 
     protected override void PostStop()
@@ -163,6 +209,35 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Sends the contacts answered from grants, a batch at a time, two batches at most in flight: the
+    /// window journals them as any other; while it is away they stay in the buffer.</summary>
+    private void FlushAnswered()
+    {
+        while (_answeredInFlight.Count < MaxAnsweredBatchesInFlight && _answers.Buffered > 0)
+        {
+            SendAnswered(_answers.Drain(_settings.MaxBatchSize));
+        }
+    }
+
+    private void SendAnswered(Domain.ContactRequest[] contacts)
+    {
+        if (contacts.Length == 0) return;
+        var batchId = ++_nextBatchId;
+        _answeredInFlight.Add(batchId, new AnsweredInFlight(contacts, Environment.TickCount64 + (long)_settings.EffectiveReplyTimeout.TotalMilliseconds));
+        _windows.Tell(new RecordContacts(_applicationId, batchId, contacts, Answered: true), Self);
+    }
+
+    private void ReturnAnswered(long[] batchIds)
+    {
+        // Newest first: each goes in front of the buffer, so the oldest ends up first.
+        foreach (var batchId in batchIds.OrderDescending())
+        {
+            if (_answeredInFlight.Remove(batchId, out var batch)) _answers.Return(batch.Contacts);
+        }
+    }
+
+    private const int MaxAnsweredBatchesInFlight = 2;
+
     private static void FailAll(IEnumerable<ContactSubmission> submissions, string reason)
     {
         foreach (var submission in submissions)
@@ -173,6 +248,8 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
 
     // Deadline on the monotonic millisecond clock: wall-clock jumps must not time batches out.
     private sealed record InFlight(ContactSubmission[] Submissions, long Deadline, long SentAt);
+
+    private sealed record AnsweredInFlight(Domain.ContactRequest[] Contacts, long Deadline);
 
     private sealed class CheckTimeouts
     {
@@ -187,5 +264,15 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         private ResendInFlight()
         {
         }
+    }
+}
+
+/// <summary>Tells a gateway to send the contacts answered from its grant now (its timer, or a full batch).</summary>
+public sealed class FlushAnswered
+{
+    public static readonly FlushAnswered Instance = new();
+
+    private FlushAnswered()
+    {
     }
 }

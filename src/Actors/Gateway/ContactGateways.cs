@@ -1,34 +1,55 @@
 using System.Collections.Frozen;
 using Akka.Actor;
+using KmsCluster.Actors.Grants;
+using KmsCluster.Actors.Windows;
 using KmsCluster.Protocol.Wire;
 
 namespace KmsCluster.Actors.Gateway;
 
-/// <summary>This node's gateways, one per application; the socket layer submits contacts here.</summary>
+/// <summary>This node's gateways, one per application; the socket layer submits contacts here. A contact its
+/// gateway's grant covers is answered right here, on the caller's thread; any other goes to the gateway actor.</summary>
 public sealed class ContactGateways
 {
-    private readonly FrozenDictionary<Guid, IActorRef> _byApplication;
+    private readonly FrozenDictionary<Guid, Gateway> _byApplication;
+    private readonly int _flushAt;
 
-    public ContactGateways(IReadOnlyDictionary<Guid, IActorRef> byApplication)
+    private ContactGateways(IReadOnlyDictionary<Guid, Gateway> byApplication, int flushAt)
     {
         _byApplication = byApplication.ToFrozenDictionary();
+        _flushAt = flushAt;
     }
 
     /// <summary>Starts one gateway per application in front of the window shard region.</summary>
     public static ContactGateways Start(ActorSystem system, IActorRef windowRegion, IEnumerable<Guid> applicationIds,
-        GatewaySettings settings) =>
-        new(applicationIds.ToDictionary(id => id,
-            id => system.ActorOf(ContactGateway.Props(id, windowRegion, settings), "gateway-" + id.ToString("N"))));
+        GatewaySettings settings, TimeProvider time) =>
+        new(applicationIds.ToDictionary(id => id, id =>
+        {
+            var answers = new GrantedAnswers(time, settings.EffectiveGrants.MaxBufferedContacts);
+            var actor = system.ActorOf(ContactGateway.Props(id, windowRegion, settings, answers), "gateway-" + id.ToString("N"));
+            return new Gateway(actor, answers);
+        }), settings.MaxBatchSize);
+
+    /// <summary>The grant an application's gateway holds now, if any.</summary>
+    public WindowProtocol.WindowGrant? GrantOf(Guid applicationId) =>
+        _byApplication.TryGetValue(applicationId, out var gateway) ? gateway.Answers.Grant : null;
 
     public void Submit(ContactSubmission submission)
     {
         if (_byApplication.TryGetValue(submission.ApplicationId, out var gateway))
         {
-            gateway.Tell(submission, ActorRefs.NoSender);
+            if (gateway.Answers.TryAnswer(submission.Contact, out var count, out var answeredAt, out var buffered))
+            {
+                submission.Recorded(answeredAt, count);
+                if (buffered == _flushAt) gateway.Actor.Tell(FlushAnswered.Instance, ActorRefs.NoSender);
+                return;
+            }
+            gateway.Actor.Tell(submission, ActorRefs.NoSender);
         }
         else
         {
             submission.Failed(ErrorCode.UnknownProduct, $"application {submission.ApplicationId} has no window on this host");
         }
     }
+
+    private sealed record Gateway(IActorRef Actor, GrantedAnswers Answers);
 }

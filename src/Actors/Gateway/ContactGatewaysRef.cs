@@ -14,12 +14,14 @@ public sealed class ContactGatewaysRef(ContactGateways gateways, IActorRefProvid
     public override IActorRefProvider Provider { get; } = provider;
 
     public static ContactGatewaysRef Start(ActorSystem system, IActorRef windowRegion, IEnumerable<Guid> applicationIds,
-        GatewaySettings settings)
+        GatewaySettings settings, TimeProvider time)
     {
         var provider = ((ExtendedActorSystem)system).Provider;
-        return new ContactGatewaysRef(ContactGateways.Start(system, windowRegion, applicationIds, settings), provider,
+        return new ContactGatewaysRef(ContactGateways.Start(system, windowRegion, applicationIds, settings, time), provider,
             provider.TempPath());
     }
+
+    public ContactGateways Gateways => gateways;
 
     protected override void TellInternal(object message, IActorRef sender)
     {

@@ -11,7 +11,8 @@ public abstract class ContactSubmission(Guid applicationId, ContactRequest conta
 
     public ContactRequest Contact { get; } = contact;
 
-    /// <summary>The contact is durable in the window; <paramref name="count"/> is the count it is answered with.</summary>
+    /// <summary>The contact is answered with <paramref name="count"/>: it is durable in the window, or the window is
+    /// full and its grant covers the contact (the contact follows to the window behind the answer).</summary>
     public abstract void Recorded(DateTimeOffset recordedAt, int count);
 
     /// <summary>The contact was not recorded (or it is unknown whether it was); the client must retry.</summary>

@@ -15,6 +15,9 @@ internal static class WindowSchema
     private const string RecordContactsManifest = "record-contacts.v2";
     private const string ContactsAcceptedManifest = "contacts-accepted.v2";
     private const string ContactsRejectedManifest = "contacts-rejected.v2";
+    private const string WindowGrantManifest = "window-grant.v2";
+    private const string RevokeGrantsManifest = "revoke-grants.v2";
+    private const string GrantsRevokedManifest = "grants-revoked.v2";
     private const string GetWindowManifest = "get-window.v2";
     private const string WindowViewManifest = "window-view.v2";
     private const string ContactsRecordedManifest = "contacts-recorded.v2";
@@ -25,6 +28,9 @@ internal static class WindowSchema
         RecordContacts => RecordContactsManifest,
         ContactsAccepted => ContactsAcceptedManifest,
         ContactsRejected => ContactsRejectedManifest,
+        WindowGrant => WindowGrantManifest,
+        RevokeGrants => RevokeGrantsManifest,
+        GrantsRevoked => GrantsRevokedManifest,
         GetWindow => GetWindowManifest,
         WindowView => WindowViewManifest,
         ContactsRecorded => ContactsRecordedManifest,
@@ -37,6 +43,9 @@ internal static class WindowSchema
         RecordContacts m => ToProto(m),
         ContactsAccepted m => ToProto(m),
         ContactsRejected m => new P.ContactsRejected { BatchId = m.BatchId, Reason = m.Reason },
+        WindowGrant m => ToProto(m),
+        RevokeGrants m => ToProto(m),
+        GrantsRevoked m => ToProto(m),
         GetWindow m => ToProto(m),
         WindowView m => ToProto(m),
         ContactsRecorded e => ToProto(e),
@@ -49,6 +58,9 @@ internal static class WindowSchema
         RecordContactsManifest => FromProto(P.RecordContacts.Parser.ParseFrom(bytes)),
         ContactsAcceptedManifest => FromProto(P.ContactsAccepted.Parser.ParseFrom(bytes)),
         ContactsRejectedManifest => FromProto(P.ContactsRejected.Parser.ParseFrom(bytes)),
+        WindowGrantManifest => FromProto(P.WindowGrant.Parser.ParseFrom(bytes)),
+        RevokeGrantsManifest => FromProto(P.RevokeGrants.Parser.ParseFrom(bytes)),
+        GrantsRevokedManifest => FromProto(P.GrantsRevoked.Parser.ParseFrom(bytes)),
         GetWindowManifest => FromProto(P.GetWindow.Parser.ParseFrom(bytes)),
         WindowViewManifest => FromProto(P.WindowView.Parser.ParseFrom(bytes)),
         ContactsRecordedManifest => FromProto(P.ContactsRecorded.Parser.ParseFrom(bytes)),
@@ -59,7 +71,7 @@ internal static class WindowSchema
     private static P.RecordContacts ToProto(RecordContacts m)
     {
         var (low, high) = Split(m.ApplicationId);
-        var proto = new P.RecordContacts { ApplicationIdLow = low, ApplicationIdHigh = high, BatchId = m.BatchId };
+        var proto = new P.RecordContacts { ApplicationIdLow = low, ApplicationIdHigh = high, BatchId = m.BatchId, Answered = m.Answered };
         proto.Contacts.Capacity = m.Contacts.Length;
         foreach (var c in m.Contacts)
         {
@@ -81,7 +93,7 @@ internal static class WindowSchema
             contacts[i] = new ContactRequest(c.ClientMachineId(), c.ProductId(), c.Threshold, c.Workstation, c.IsVirtualMachine,
                 ToLicenseState((int)c.LicenseState));
         }
-        return new RecordContacts(Join(proto.ApplicationIdLow, proto.ApplicationIdHigh), proto.BatchId, contacts);
+        return new RecordContacts(Join(proto.ApplicationIdLow, proto.ApplicationIdHigh), proto.BatchId, contacts, proto.Answered);
     }
 
     private static P.ContactsAccepted ToProto(ContactsAccepted m)
@@ -95,6 +107,39 @@ internal static class WindowSchema
         new(proto.BatchId, Time(proto.RecordedAtUtcTicks), proto.Counts.ToArray());
 
     private static ContactsRejected FromProto(P.ContactsRejected proto) => new(proto.BatchId, proto.Reason);
+
+    private static P.WindowGrant ToProto(WindowGrant m)
+    {
+        var (low, high) = Split(m.ApplicationId);
+        return new P.WindowGrant
+        {
+            ApplicationIdLow = low, ApplicationIdHigh = high, Epoch = m.Epoch, Capacity = m.Capacity,
+            HighestThreshold = m.HighestThreshold, IssuedAtUtcTicks = m.IssuedAt.UtcTicks,
+            FullUntilUtcTicks = m.FullUntil.UtcTicks, LeaseTicks = m.Lease.Ticks,
+        };
+    }
+
+    private static WindowGrant FromProto(P.WindowGrant proto) =>
+        new(Join(proto.ApplicationIdLow, proto.ApplicationIdHigh), proto.Epoch, proto.Capacity, proto.HighestThreshold,
+            Time(proto.IssuedAtUtcTicks), Time(proto.FullUntilUtcTicks), TimeSpan.FromTicks(proto.LeaseTicks));
+
+    private static P.RevokeGrants ToProto(RevokeGrants m)
+    {
+        var (low, high) = Split(m.ApplicationId);
+        return new P.RevokeGrants { ApplicationIdLow = low, ApplicationIdHigh = high, Epoch = m.Epoch };
+    }
+
+    private static RevokeGrants FromProto(P.RevokeGrants proto) =>
+        new(Join(proto.ApplicationIdLow, proto.ApplicationIdHigh), proto.Epoch);
+
+    private static P.GrantsRevoked ToProto(GrantsRevoked m)
+    {
+        var (low, high) = Split(m.ApplicationId);
+        return new P.GrantsRevoked { ApplicationIdLow = low, ApplicationIdHigh = high, Epoch = m.Epoch, Node = m.Node };
+    }
+
+    private static GrantsRevoked FromProto(P.GrantsRevoked proto) =>
+        new(Join(proto.ApplicationIdLow, proto.ApplicationIdHigh), proto.Epoch, proto.Node);
 
     private static P.GetWindow ToProto(GetWindow m)
     {

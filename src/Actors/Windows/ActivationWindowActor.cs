@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using KmsCluster.Actors.Entities;
+using KmsCluster.Actors.Grants;
 using KmsCluster.Domain;
 using static KmsCluster.Actors.Windows.WindowProtocol;
 
@@ -10,11 +11,14 @@ namespace KmsCluster.Actors.Windows;
 /// <summary>How a window entity persists.</summary>
 /// <param name="SnapshotEvery">Events between snapshots; after a snapshot the journal is trimmed up to it.</param>
 /// <param name="Fence">Asked before every write; a closed fence stops the window (see <see cref="IWriteFence"/>).</param>
-public sealed record WindowSettings(int SnapshotEvery = 200, IWriteFence? Fence = null)
+/// <param name="Grants">How a full window hands out grants (default <see cref="GrantSettings.Default"/>).</param>
+public sealed record WindowSettings(int SnapshotEvery = 200, IWriteFence? Fence = null, GrantSettings? Grants = null)
 {
     public static readonly WindowSettings Default = new();
 
     public IWriteFence EffectiveFence => Fence ?? OpenFence.Instance;
+
+    public GrantSettings EffectiveGrants => Grants ?? GrantSettings.Default;
 }
 
 /// <summary>
@@ -23,12 +27,15 @@ public sealed record WindowSettings(int SnapshotEvery = 200, IWriteFence? Fence 
 /// next single event. No batch is answered before the event holding it is durable; when a write fails,
 /// every waiting batch is rejected and the actor stops, so the optimistically applied state is thrown away
 /// and the next message recovers the window from the journal.
+/// While full, the window grants its promise to every node's gateway (<see cref="WindowGrants"/>), and a batch
+/// that would break the promise waits until the grants are revoked.
 /// </summary>
-public sealed class ActivationWindowActor : TrimmedEntity
+public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
 {
     private readonly WindowSettings _settings;
     private readonly TimeProvider _time;
     private readonly Guid _applicationId;
+    private readonly WindowGrants _grants;
 
     private ContactWindow _window = new();
     private List<Waiting> _waiting = [];
@@ -42,6 +49,7 @@ public sealed class ActivationWindowActor : TrimmedEntity
         _applicationId = Guid.ParseExact(entityId, "N");
         _settings = settings;
         _time = time;
+        _grants = new WindowGrants(_applicationId, settings.EffectiveGrants, GrantTopic.For(Context.System), time);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -49,8 +57,13 @@ public sealed class ActivationWindowActor : TrimmedEntity
             SnapshotRecovered(offer.Metadata);
         });
         Recover<ContactsRecorded>(recorded => _window.Apply(recorded));
-        Recover<RecoveryCompleted>(_ => Log.Info("Window {0} recovered at sequence {1}: {2} stored contacts",
-            _applicationId, LastSequenceNr, _window.StoredContacts.Count()));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            Log.Info("Window {0} recovered at sequence {1}: {2} stored contacts",
+                _applicationId, LastSequenceNr, _window.StoredContacts.Count());
+            _grants.Recovered(_window, LastSequenceNr);
+            _grants.Durable(_window, LastSequenceNr);
+        });
 
         Command<RecordContacts>(batch =>
         {
@@ -65,6 +78,15 @@ public sealed class ActivationWindowActor : TrimmedEntity
                 WriteWaiting();
             }
         });
+        Command<GrantsRevoked>(confirmation =>
+        {
+            if (_grants.Confirmed(confirmation)) ResumeAfterRevocation();
+        });
+        Command<CheckRevocation>(_ =>
+        {
+            if (_grants.Revoking && _grants.RevocationComplete()) ResumeAfterRevocation();
+        });
+        Command<RenewGrants>(_ => _grants.Renew(_window));
         Command<StopWindow>(_ =>
         {
             _stopping = true;
@@ -90,6 +112,23 @@ public sealed class ActivationWindowActor : TrimmedEntity
     public static Props Props(string entityId, WindowSettings settings, TimeProvider time) =>
         Akka.Actor.Props.Create(() => new ActivationWindowActor(entityId, settings, time));
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        if (_settings.EffectiveGrants.Enabled)
+        {
+            Timers.StartPeriodicTimer(nameof(RenewGrants), RenewGrants.Instance, _settings.EffectiveGrants.EffectiveRenewEvery);
+        }
+    }
+
+    private void ResumeAfterRevocation()
+    {
+        Timers.Cancel(nameof(CheckRevocation));
+        if (_writing.Count == 0 && _waiting.Count > 0) WriteWaiting();
+    }
+
     private void WriteWaiting()
     {
         if (!_settings.EffectiveFence.MayWrite)
@@ -100,14 +139,35 @@ public sealed class ActivationWindowActor : TrimmedEntity
             Context.Stop(Self);
             return;
         }
+        if (_grants.Revoking) return; // resumes when the revocation completes
+
+        // Contacts already answered from a grant were answered under the current capacity: a batch that raises it
+        // is decided after them, in the next event.
+        var answeredFirst = _waiting.Exists(w => w.Batch.Answered) && _waiting.Exists(w => !w.Batch.Answered
+            && w.Batch.Contacts.Any(c => c.Threshold > _window.HighestThreshold));
         var contacts = new List<Domain.ContactRequest>();
         foreach (var waiting in _waiting)
         {
-            contacts.AddRange(waiting.Batch.Contacts);
+            if (!answeredFirst || waiting.Batch.Answered) contacts.AddRange(waiting.Batch.Contacts);
         }
         var decision = _window.Decide(contacts, _time.GetUtcNow());
+        if (_grants.MustRevokeBefore(decision))
+        {
+            Log.Info("Window {0}: the next batch breaks the full window's promise; revoking its grants first", _applicationId);
+            _grants.StartRevocation();
+            Timers.StartPeriodicTimer(nameof(CheckRevocation), CheckRevocation.Instance, RevocationCheckInterval);
+            return;
+        }
         _window.Apply(decision.Event);
-        (_writing, _waiting) = (_waiting, _writing);
+        if (answeredFirst)
+        {
+            _writing.AddRange(_waiting.Where(w => w.Batch.Answered));
+            _waiting.RemoveAll(w => w.Batch.Answered);
+        }
+        else
+        {
+            (_writing, _waiting) = (_waiting, _writing);
+        }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         PersistAsync(decision.Event, recorded =>
@@ -123,6 +183,7 @@ public sealed class ActivationWindowActor : TrimmedEntity
                 written.ReplyTo.Tell(new ContactsAccepted(written.Batch.BatchId, recorded.RecordedAt, counts));
             }
             _writing.Clear();
+            _grants.Durable(_window, LastSequenceNr);
             foreach (var (replyTo, _) in _queriesAfterWrite)
             {
                 replyTo.Tell(View());
@@ -188,5 +249,18 @@ public sealed class ActivationWindowActor : TrimmedEntity
         _queriesAfterWrite.Clear();
     }
 
+    /// <summary>How often a pending revocation checks whether the last lease has run out.</summary>
+    private static readonly TimeSpan RevocationCheckInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly record struct Waiting(RecordContacts Batch, IActorRef ReplyTo);
+
+    private sealed class CheckRevocation
+    {
+        public static readonly CheckRevocation Instance = new();
+    }
+
+    private sealed class RenewGrants
+    {
+        public static readonly RenewGrants Instance = new();
+    }
 }

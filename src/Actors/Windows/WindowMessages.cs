@@ -14,7 +14,11 @@ public static class WindowProtocol
 {
     /// <summary>A gateway's batch of contacts for one window; answered with <see cref="ContactsAccepted"/>
     /// once the batch is durable, or <see cref="ContactsRejected"/>.</summary>
-    public sealed record RecordContacts(Guid ApplicationId, long BatchId, ContactRequest[] Contacts) : IWithApplicationId;
+    /// <param name="Answered">The contacts were already answered from a <see cref="WindowGrant"/>: they follow their
+    /// answers so that the window's latest contacts stay current, and the window never decides them together with
+    /// a batch that raises its capacity (they were answered under the old one).</param>
+    public sealed record RecordContacts(Guid ApplicationId, long BatchId, ContactRequest[] Contacts, bool Answered = false)
+        : IWithApplicationId;
 
     /// <summary>The batch is journaled; <paramref name="Counts"/> holds each contact's count, in order.</summary>
     public sealed record ContactsAccepted(long BatchId, DateTimeOffset RecordedAt, int[] Counts) : IKmsMessage;
@@ -33,6 +37,35 @@ public static class WindowProtocol
         {
         }
     }
+
+    /// <summary>
+    /// A full window's promise (<see cref="FullWindow"/>) handed to every node's gateway: until the grant lapses,
+    /// the gateway answers the contacts it covers at once, on its own node. It lapses at <paramref name="FullUntil"/>
+    /// or <paramref name="Lease"/> after the gateway received it, whichever comes first, unless renewed; it is
+    /// dropped earlier by a <see cref="RevokeGrants"/> of the same or a later epoch.
+    /// </summary>
+    /// <param name="Epoch">The window's durable journal sequence number when the grant was made: grants and
+    /// revocations of one window are ordered by it, across owners.</param>
+    /// <param name="IssuedAt">The owner's clock when the grant was made.</param>
+    public sealed record WindowGrant(
+        Guid ApplicationId,
+        long Epoch,
+        int Capacity,
+        int HighestThreshold,
+        DateTimeOffset IssuedAt,
+        DateTimeOffset FullUntil,
+        TimeSpan Lease) : IKmsMessage
+    {
+        public FullWindow Promise => new(Capacity, HighestThreshold, FullUntil);
+    }
+
+    /// <summary>The window is about to write a batch that breaks its promise: every gateway drops its grants of
+    /// <paramref name="Epoch"/> and earlier, sends the contacts it answered from them, then confirms with
+    /// <see cref="GrantsRevoked"/> (both through the shard region, so they arrive in that order).</summary>
+    public sealed record RevokeGrants(Guid ApplicationId, long Epoch) : IKmsMessage;
+
+    /// <summary>A gateway's confirmation of <see cref="RevokeGrants"/>; <paramref name="Node"/> is its node's address.</summary>
+    public sealed record GrantsRevoked(Guid ApplicationId, long Epoch, string Node) : IWithApplicationId;
 
     /// <summary>Asks for a read-out of the window; answered with <see cref="WindowView"/>.</summary>
     public sealed record GetWindow(Guid ApplicationId) : IWithApplicationId;

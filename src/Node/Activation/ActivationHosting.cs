@@ -34,11 +34,11 @@ public static class ActivationHosting
     public static AkkaConfigurationBuilder AddActivationActors(this AkkaConfigurationBuilder akka, NodeOptions options,
         IWriteFence fence, TimeProvider time)
     {
-        akka.AddActivationWindows(WindowSettings.Default with { Fence = fence }, time);
+        akka.AddActivationWindows(WindowSettings.Default with { Fence = fence, Grants = options.Grants }, time);
         return akka.WithActors((system, registry) => registry.Register<ContactGatewaysRef>(ContactGatewaysRef.Start(
             system,
             registry.Get<ActivationWindowRegion>(),
             options.Licensing.Catalog.Applications.Select(a => a.Id),
-            new GatewaySettings(ReplyTimeout: options.WindowTimeout))));
+            new GatewaySettings(ReplyTimeout: options.WindowTimeout, Grants: options.Grants), time)));
     }
 }

@@ -19,6 +19,8 @@ public static class NodeFlags
         "requests one connection may have in flight before the host stops reading from it");
     public static readonly NodeFlag WindowTimeout = new("window-timeout", "DURATION", "5s",
         "answer a retryable error when a window has not confirmed a contact within this time");
+    public static readonly NodeFlag GrantLease = new("grant-lease", "DURATION", "30s",
+        "full windows answer on every node from grants that last this long unless renewed (2s to 10m); 0 turns grants off: every contact is durable before its answer");
     public static readonly NodeFlag LogLevel = new("log-level", "LEVEL", "Information",
         "Trace, Debug (one line per activation), Information, Warning, Error");
     public static readonly NodeFlag ClusterHost = new("cluster-host", "HOST", "127.0.0.1",
@@ -46,7 +48,7 @@ public static class NodeFlags
     public static readonly IReadOnlyList<NodeFlag> All =
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
-        WindowTimeout, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. DnsFlags.All, HostKey, AuthorityKey, HostOs, Catalog,
+        WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. DnsFlags.All, HostKey, AuthorityKey, HostOs, Catalog,
         ReadyFile,
     ];
 }

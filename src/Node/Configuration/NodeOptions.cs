@@ -1,3 +1,5 @@
+using KmsCluster.Actors.Grants;
+
 namespace KmsCluster.Node.Configuration;
 
 /// <summary>The validated settings of one node. Built by <see cref="NodeOptionsReader"/> from appsettings.json,
@@ -13,6 +15,15 @@ public sealed record NodeOptions
     public required TimeSpan IdleTimeout { get; init; }
     public required int MaxRequestsPerConnection { get; init; }
     public required TimeSpan WindowTimeout { get; init; }
+
+    /// <summary>How long a full window's grant lasts unless renewed; zero: no grants.</summary>
+    public required TimeSpan GrantLease { get; init; }
+
+    /// <summary>How this node's full windows hand out grants. A node on its own SQLite file is always alone, so a
+    /// window's previous owner was an earlier run of this process.</summary>
+    public GrantSettings Grants => GrantLease == TimeSpan.Zero
+        ? GrantSettings.Disabled
+        : new GrantSettings(Lease: GrantLease, SingleNode: Database is null);
     public required LogLevel LogLevel { get; init; }
 
     /// <summary>Where to write the ready document (--ready-file); null: none.</summary>

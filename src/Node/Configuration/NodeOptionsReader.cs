@@ -51,6 +51,11 @@ public static class NodeOptionsReader
         {
             throw new NodeOptionsException($"{NodeFlags.WindowTimeout.Flag}: must be between 100ms and 5m, got {One(NodeFlags.WindowTimeout)}");
         }
+        var grantLease = DurationFlags.Parse(One(NodeFlags.GrantLease), NodeFlags.GrantLease.Flag, defaultUnit: "s");
+        if (grantLease != TimeSpan.Zero && (grantLease < TimeSpan.FromSeconds(2) || grantLease > TimeSpan.FromMinutes(10)))
+        {
+            throw new NodeOptionsException($"{NodeFlags.GrantLease.Flag}: must be 0 (off) or between 2s and 10m, got {One(NodeFlags.GrantLease)}");
+        }
         var maxRequestsText = One(NodeFlags.MaxRequestsPerConnection).Trim();
         if (!int.TryParse(maxRequestsText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var maxRequests) ||
             maxRequests < 1 || maxRequests > 65536)
@@ -77,6 +82,7 @@ public static class NodeOptionsReader
             IdleTimeout = idle,
             MaxRequestsPerConnection = maxRequests,
             WindowTimeout = windowTimeout,
+            GrantLease = grantLease,
             LogLevel = logLevel,
             ReadyFile = readyFile.Length == 0 ? null : Path.GetFullPath(readyFile),
             ClusterHost = clusterHost,
