@@ -16,7 +16,7 @@ namespace KmsCluster.Actors.Tests;
 /// fail or reject.</summary>
 public sealed class ActivationWindowActorTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly Config TestJournalConfig = ConfigurationFactory.ParseString("""
+    internal static readonly Config TestJournalConfig = ConfigurationFactory.ParseString("""
         akka.persistence {
           journal {
             plugin = "akka.persistence.journal.test"

@@ -86,7 +86,10 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
         {
             if (_grants.Revoking && _grants.RevocationComplete()) ResumeAfterRevocation();
         });
-        Command<RenewGrants>(_ => _grants.Renew(_window));
+        Command<RenewGrants>(_ =>
+        {
+            if (!RaiseWaiting()) _grants.Renew(_window);
+        });
         Command<StopWindow>(_ =>
         {
             _stopping = true;
@@ -143,8 +146,7 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
 
         // Contacts already answered from a grant were answered under the current capacity: a batch that raises it
         // is decided after them, in the next event.
-        var answeredFirst = _waiting.Exists(w => w.Batch.Answered) && _waiting.Exists(w => !w.Batch.Answered
-            && w.Batch.Contacts.Any(c => c.Threshold > _window.HighestThreshold));
+        var answeredFirst = _waiting.Exists(w => w.Batch.Answered) && RaiseWaiting();
         var contacts = new List<Domain.ContactRequest>();
         foreach (var waiting in _waiting)
         {
@@ -183,7 +185,8 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
                 written.ReplyTo.Tell(new ContactsAccepted(written.Batch.BatchId, recorded.RecordedAt, counts));
             }
             _writing.Clear();
-            _grants.Durable(_window, LastSequenceNr);
+            // No new grant while a batch that raises the capacity waits: it would only have to be revoked again.
+            if (!RaiseWaiting()) _grants.Durable(_window, LastSequenceNr);
             foreach (var (replyTo, _) in _queriesAfterWrite)
             {
                 replyTo.Tell(View());
@@ -200,6 +203,9 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
             }
         });
     }
+
+    private bool RaiseWaiting() =>
+        _waiting.Exists(w => !w.Batch.Answered && w.Batch.Contacts.Any(c => c.Threshold > _window.HighestThreshold));
 
     private WindowView View()
     {
