@@ -52,6 +52,7 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
     private Queue<ContactSubmission> _queued = new();
     private readonly Dictionary<long, InFlight> _inFlight = new();
     private readonly Dictionary<long, AnsweredInFlight> _answeredInFlight = new();
+    private readonly List<IActorRef> _drainWaiters = [];
     private long _nextBatchId;
 
     public ContactGateway(Guid applicationId, IActorRef windows, GatewaySettings settings, GrantedAnswers answers)
@@ -86,6 +87,11 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
             _windows.Tell(new GrantsRevoked(_applicationId, revoke.Epoch, _topic.SelfNode), Self);
         });
         Receive<FlushAnswered>(_ => FlushAnswered());
+        Receive<DrainAnswered>(_ =>
+        {
+            _drainWaiters.Add(Sender);
+            FlushAnswered();
+        });
         Receive<ContactsAccepted>(accepted =>
         {
             if (_answeredInFlight.Remove(accepted.BatchId))
@@ -217,6 +223,11 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         {
             SendAnswered(_answers.Drain(_settings.MaxBatchSize));
         }
+        if (_drainWaiters.Count > 0 && _answeredInFlight.Count == 0)
+        {
+            foreach (var waiter in _drainWaiters) waiter.Tell(AnsweredDrained.Instance);
+            _drainWaiters.Clear();
+        }
     }
 
     private void SendAnswered(Domain.ContactRequest[] contacts)
@@ -264,6 +275,26 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         private ResendInFlight()
         {
         }
+    }
+}
+
+/// <summary>Asks a gateway to send every contact answered from its grant and to reply
+/// <see cref="AnsweredDrained"/> once the window has journaled them all (a node shutting down).</summary>
+public sealed class DrainAnswered
+{
+    public static readonly DrainAnswered Instance = new();
+
+    private DrainAnswered()
+    {
+    }
+}
+
+public sealed class AnsweredDrained
+{
+    public static readonly AnsweredDrained Instance = new();
+
+    private AnsweredDrained()
+    {
     }
 }
 

@@ -33,6 +33,21 @@ public sealed class ContactGateways
     public WindowProtocol.WindowGrant? GrantOf(Guid applicationId) =>
         _byApplication.TryGetValue(applicationId, out var gateway) ? gateway.Answers.Grant : null;
 
+    /// <summary>Sends every contact answered from a grant and waits, at most <paramref name="timeout"/>, until the
+    /// windows have journaled them: a node shutting down loses none it could still deliver.</summary>
+    public Task DrainAsync(TimeSpan timeout) =>
+        Task.WhenAll(_byApplication.Values.Select(async gateway =>
+        {
+            try
+            {
+                await gateway.Actor.Ask<AnsweredDrained>(DrainAnswered.Instance, timeout);
+            }
+            catch (AskTimeoutException)
+            {
+                // The window is away: what is left stays unsent, as on a crash.
+            }
+        }));
+
     public void Submit(ContactSubmission submission)
     {
         if (_byApplication.TryGetValue(submission.ApplicationId, out var gateway))

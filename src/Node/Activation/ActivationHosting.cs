@@ -1,3 +1,5 @@
+using Akka;
+using Akka.Actor;
 using Akka.Hosting;
 using KmsCluster.Actors.Entities;
 using KmsCluster.Actors.Gateway;
@@ -35,10 +37,21 @@ public static class ActivationHosting
         IWriteFence fence, TimeProvider time)
     {
         akka.AddActivationWindows(WindowSettings.Default with { Fence = fence, Grants = options.Grants }, time);
-        return akka.WithActors((system, registry) => registry.Register<ContactGatewaysRef>(ContactGatewaysRef.Start(
-            system,
-            registry.Get<ActivationWindowRegion>(),
-            options.Licensing.Catalog.Applications.Select(a => a.Id),
-            new GatewaySettings(ReplyTimeout: options.WindowTimeout, Grants: options.Grants), time)));
+        return akka.WithActors((system, registry) =>
+        {
+            var gateways = ContactGatewaysRef.Start(
+                system,
+                registry.Get<ActivationWindowRegion>(),
+                options.Licensing.Catalog.Applications.Select(a => a.Id),
+                new GatewaySettings(ReplyTimeout: options.WindowTimeout, Grants: options.Grants), time);
+            registry.Register<ContactGatewaysRef>(gateways);
+            // Before the windows hand off: contacts answered from grants reach them rather than die with the node.
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "send-answered-contacts",
+                async () =>
+                {
+                    await gateways.Gateways.DrainAsync(options.WindowTimeout);
+                    return Done.Instance;
+                });
+        });
     }
 }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using KmsCluster.Actors.Gateway;
 using Akka.Cluster;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Persistence;
@@ -26,7 +27,8 @@ public static class AdminApi
             try
             {
                 var views = await Task.WhenAll(catalog.Applications.Select(a => AskWindow(region, a, options)));
-                return Results.Json(views.Select(v => Window(v.Application, v.View, catalog)).ToArray(),
+                var gateways = ((ContactGatewaysRef)registry.Get<ContactGatewaysRef>()).Gateways;
+                return Results.Json(views.Select(v => Window(v.Application, v.View, catalog, gateways)).ToArray(),
                     AdminJson.Http.IReadOnlyListWindowJson);
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
@@ -45,7 +47,8 @@ public static class AdminApi
             try
             {
                 var (app1, view) = await AskWindow(registry.Get<ActivationWindowRegion>(), found, options);
-                return Results.Json(Window(app1, view, catalog), AdminJson.Http.WindowJson);
+                return Results.Json(Window(app1, view, catalog, ((ContactGatewaysRef)registry.Get<ContactGatewaysRef>()).Gateways),
+                    AdminJson.Http.WindowJson);
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
             {
@@ -98,7 +101,8 @@ public static class AdminApi
     internal static IResult Error(int statusCode, string message) =>
         Results.Json(new ErrorJson(message), AdminJson.Http.ErrorJson, statusCode: statusCode);
 
-    private static WindowJson Window(KmsApplication application, WindowView view, ProductCatalog catalog)
+    private static WindowJson Window(KmsApplication application, WindowView view, ProductCatalog catalog,
+        ContactGateways gateways)
     {
         var thresholds = catalog.Products.Where(p => p.Application.Id == application.Id)
             .GroupBy(p => (p.Kind, p.Threshold))
@@ -113,6 +117,10 @@ public static class AdminApi
         }).ToArray();
         return new WindowJson(application.Slug, application.Id, application.Name, view.Count, view.Capacity,
             view.HighestThreshold, thresholds, view.Requests, view.Activated, view.Requests - view.Activated,
-            view.LastRecordedAt, view.Owner, view.AsOf, contacts);
+            view.LastRecordedAt, view.Owner, view.AsOf, contacts,
+            gateways.GrantOf(application.Id) is { } grant
+                ? new GrantJson(grant.Epoch, grant.Capacity, grant.HighestThreshold, grant.IssuedAt, grant.FullUntil,
+                    grant.Lease.TotalSeconds)
+                : null);
     }
 }

@@ -6,6 +6,8 @@ namespace KmsCluster.Protocol.Admin;
 /// <param name="Capacity">Contacts kept: twice the highest threshold asked for.</param>
 /// <param name="Owner">The cluster address of the node holding the window.</param>
 /// <param name="Contacts">Newest first.</param>
+/// <param name="Grant">The full window's grant the node that answered holds, if any: while it lasts, that node
+/// answers the requests it covers at once and sends their contacts to the window behind the answers.</param>
 public sealed record WindowJson(
     string Application,
     Guid ApplicationId,
@@ -20,7 +22,17 @@ public sealed record WindowJson(
     DateTimeOffset? LastContact,
     string Owner,
     DateTimeOffset AsOf,
-    IReadOnlyList<ContactJson> Contacts);
+    IReadOnlyList<ContactJson> Contacts,
+    GrantJson? Grant = null);
+
+/// <summary>A full window's grant as one node holds it.</summary>
+/// <param name="Epoch">The window's durable sequence number when it granted; revocations name it.</param>
+/// <param name="HighestThreshold">Requests of editions up to this threshold are covered.</param>
+/// <param name="FullUntil">The window's oldest contact's 30-day mark as the owner reckoned it: the grant ends then
+/// at the latest.</param>
+/// <param name="LeaseSeconds">The grant ends this long after the node received it unless renewed.</param>
+public sealed record GrantJson(long Epoch, int Capacity, int HighestThreshold, DateTimeOffset IssuedAt,
+    DateTimeOffset FullUntil, double LeaseSeconds);
 
 /// <param name="Kind">The edition kind (e.g. client, server).</param>
 /// <param name="Reached">Whether the window's count reaches this threshold.</param>
