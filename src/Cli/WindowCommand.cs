@@ -34,6 +34,12 @@ internal static class WindowCommand
                                $"(keeps {window.Capacity}), thresholds {Markup.Escape(thresholds)}");
         output.Ansi.MarkupLine($"  requests {window.Requests}, activated {window.Activated}, " +
                                $"not activated {window.NotActivated}; owner {Markup.Escape(Shown(window.Owner, ""))}");
+        if (window.Grant is { } grant)
+        {
+            output.Out.WriteLine($"  full: this node answers editions up to threshold {grant.HighestThreshold} with count " +
+                                 $"{grant.Capacity} from its grant (epoch {grant.Epoch}, full until " +
+                                 $"{grant.FullUntil.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)");
+        }
         if (window.Contacts is not { Count: > 0 } contacts)
         {
             output.Out.WriteLine("  no contacts in the last 30 days");

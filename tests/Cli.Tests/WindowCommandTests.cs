@@ -38,6 +38,24 @@ public sealed class WindowCommandTests
     }
 
     [Fact]
+    public async Task A_full_window_says_that_this_node_answers_from_its_grant()
+    {
+        var full = Office with
+        {
+            Count = 10,
+            Grant = new GrantJson(412, 10, 5, DateTimeOffset.Parse("2025-06-03T08:30:00Z"),
+                DateTimeOffset.Parse("2025-07-01T12:00:00Z"), 30),
+        };
+        await using var admin = FakeAdminApi.Start(full, AdminJson.Http.WindowJson);
+
+        var (exit, stdout, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--application", "office");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("  full: this node answers editions up to threshold 5 with count 10 from its grant (epoch 412, full until 2025-07-01 12:00:00 UTC)",
+            stdout.Split('\n').Select(l => l.TrimEnd()).ToArray()[2]);
+    }
+
+    [Fact]
     public async Task Every_window_without_an_application()
     {
         IReadOnlyList<WindowJson> windows = [Office with { Application = "windows", Name = "Windows", Contacts = [] }, Office];
