@@ -22,14 +22,12 @@ public sealed class ConnectPerRequestClientTests
 
             Assert.True(outcome.IsAnswered, outcome.ToString());
             Assert.Equal("own", outcome.Result.Response.HostName);
-            Assert.Equal(ExchangeFailure.None, client.LastFailure);
+            Assert.True(client.LastExchangeConnected);
         }
 
         Assert.Equal(5, host.ConnectionsAccepted);
         Assert.Equal(5, host.RequestsReceived);
-        Assert.Equal(5, observer.Connected);
-        Assert.Empty(observer.Failures);
-        await TestRequests.WaitUntilAsync(() => host.OpenConnections == 0, "the host to see every connection closed");
+        await AssertOpenedAndClosedAsync(observer, host, 5);
     }
 
     [Fact]
@@ -69,6 +67,7 @@ public sealed class ConnectPerRequestClientTests
         using var client = new ConnectPerRequestClient(observer);
 
         var refused = await client.ActivateAsync(down, TestRequests.New(), ConnectTimeout, TestRequests.Patience);
+        Assert.False(client.LastExchangeConnected);
         var answered = await client.ActivateAsync(up.Address, TestRequests.New(), ConnectTimeout, TestRequests.Patience);
 
         Assert.Equal(ExchangeFailure.ConnectRefused, refused.Failure);
@@ -92,9 +91,7 @@ public sealed class ConnectPerRequestClientTests
 
         Assert.Equal(ExchangeFailure.AnswerTimeout, outcome.Failure);
         Assert.False(outcome.Failure.IsConnectFailure());
-        Assert.Equal(1, observer.Connected);
-        Assert.Empty(observer.Failures);
-        await TestRequests.WaitUntilAsync(() => host.OpenConnections == 0, "the timed-out connection to close");
+        await AssertOpenedAndClosedAsync(observer, host, 1);
     }
 
     [Fact]
@@ -144,6 +141,14 @@ public sealed class ConnectPerRequestClientTests
         Assert.Equal(1, client.FailoverCount);
         Assert.Equal(2, up.ConnectionsAccepted);
         Assert.Equal([ExchangeFailure.ConnectRefused], observer.Failures);
+    }
+
+    /// <summary>The client opened <paramref name="connections"/> connections, failed to open none, and closed every one.</summary>
+    private static async Task AssertOpenedAndClosedAsync(CountingObserver observer, FakeKmsHost host, int connections)
+    {
+        Assert.Equal(connections, observer.Connected);
+        Assert.Empty(observer.Failures);
+        await TestRequests.WaitUntilAsync(() => host.OpenConnections == 0, "the host to see every connection closed");
     }
 
     private sealed class CountingObserver : IConnectObserver
