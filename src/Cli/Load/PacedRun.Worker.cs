@@ -6,7 +6,8 @@ namespace KmsCluster.Cli.Load;
 internal sealed partial class PacedRun
 {
     /// <summary>One connection to one server, reopened when it fails; gives up after failing to reconnect for
-    /// <see cref="LoadOptions.Timeout"/>.</summary>
+    /// <see cref="LoadOptions.Timeout"/>. With a connection per request it holds no connection, only
+    /// <see cref="PerRequest"/>.</summary>
     private sealed class Worker(PacedRun run, int index, ServerAddress server, int pipeline) : IAsyncDisposable, IThreadPoolWorkItem
     {
         private readonly object _gate = new();
@@ -16,6 +17,11 @@ internal sealed partial class PacedRun
         private bool _disposed;
 
         public readonly int Index = index;
+
+        public ServerAddress Server => server;
+
+        /// <summary>With --connect-per-request: what opens a connection for each request (the one lane's).</summary>
+        public ConnectPerRequestClient? PerRequest { get; init; }
 
         /// <summary>Open loop: how many of this connection's slots lanes took (see <see cref="RequestNumber(int, long, int, int)"/>).</summary>
         public long Taken;
@@ -122,6 +128,7 @@ internal sealed partial class PacedRun
 
         public async ValueTask DisposeAsync()
         {
+            PerRequest?.Dispose();
             KmsConnection? current;
             lock (_gate)
             {

@@ -27,6 +27,10 @@ namespace KmsCluster.Cli.Load;
 /// coordinated omission).</para>
 /// <para>The hot path takes no lock and allocates only what <see cref="KmsConnection"/> needs per request and the
 /// workstation name: parking is a reusable value-task source per lane and a compare-and-swap.</para>
+/// <para>With <see cref="LoadOptions.ConnectPerRequest"/> (pipeline 1) a worker holds no connection: its one lane
+/// sends each request through its <see cref="ConnectPerRequestClient"/> on a connection of its own, scheduled
+/// the same way. Per request that allocates the socket, the answer's host name and the workstation name: the
+/// client reuses its buffers, socket event args and timer.</para>
 /// </remarks>
 internal sealed partial class PacedRun : LoadRun
 {
@@ -34,6 +38,7 @@ internal sealed partial class PacedRun : LoadRun
     private readonly long _limit;
     private readonly double _ticksPerRequest;
     private readonly int _block;
+    private readonly TimeSpan _connectTimeout;
     private long _next;
     private CancellationTokenRegistration _wakeWhenStopping;
 
@@ -42,11 +47,15 @@ internal sealed partial class PacedRun : LoadRun
         _workers = new Worker[options.Connections];
         for (var c = 0; c < _workers.Length; c++)
         {
-            _workers[c] = new Worker(this, c, options.Servers[c % options.Servers.Count], options.Pipeline);
+            _workers[c] = new Worker(this, c, options.Servers[c % options.Servers.Count], options.Pipeline)
+            {
+                PerRequest = options.ConnectPerRequest ? new ConnectPerRequestClient(Stats.For(c)) : null,
+            };
         }
         _limit = options.Requests ?? long.MaxValue;
         _ticksPerRequest = options.Rate is { } rate ? Stopwatch.Frequency / rate : 0;
         _block = BlockSize(options.Rate ?? 0, options.Pipeline);
+        _connectTimeout = ConnectTimeout(options);
     }
 
     /// <summary>Open loop: the requests due in about a millisecond, at most <paramref name="pipeline"/>, at least 1.</summary>
@@ -65,6 +74,12 @@ internal sealed partial class PacedRun : LoadRun
     private protected override async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var timeout = ConnectTimeout(Options);
+        if (Options.ConnectPerRequest)
+        {
+            // Nothing stays open; each server is checked once so that a wrong address fails before the run.
+            await ProbeAsync(Options.Servers, timeout, cancellationToken);
+            return;
+        }
         // Servers no connection goes to (fewer connections than servers) are checked too.
         await ProbeAsync(Options.Servers.Skip(_workers.Length), timeout, cancellationToken);
         var connecting = _workers.Select(w => w.ConnectAsync(timeout, cancellationToken)).ToArray();
@@ -144,6 +159,18 @@ internal sealed partial class PacedRun : LoadRun
                 since = 0;
             }
 
+            if (worker.PerRequest is { } perRequest)
+            {
+                // Its own connection: latency includes connecting (closed loop: from just before; open loop: from the due time).
+                var ownRequest = RequestFor((int)(n % machines), LicenseState.InitialGrace, 43200);
+                since = open ? since : Stopwatch.GetTimestamp();
+                var outcome = await perRequest.ActivateAsync(worker.Server, ownRequest, _connectTimeout, Options.Timeout);
+                if (!shard.Record(outcome, since))
+                {
+                    return;
+                }
+                continue;
+            }
             var connection = worker.Current;
             if (!connection.IsOpen && (connection = await worker.ReconnectAsync()) is null)
             {
