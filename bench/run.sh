@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The throughput benchmark in one go (docs/benchmarks.md): the Kestrel echo baseline, one node on SQLite and a
 # 3-node cluster on PostgreSQL under the same `kms load` settings, printed as a table of activations/s and p99
-# with the ratio of each to the baseline; then cost growth with 10k, 100k and 1M machines.
+# with the ratio of each to the baseline, also with a connection per request (as KMS clients connect); then cost
+# growth with 10k, 100k and 1M machines.
 #   bench/run.sh [--seconds 15] [--warmup 10] [--skip-cluster] [--skip-growth]
 # Failover time and cluster-vs-one-node throughput: dotnet run -c Release --project bench/ClusterBench
 set -euo pipefail

@@ -3,7 +3,8 @@ using KmsCluster.Bench.Load;
 using KmsCluster.Testing;
 
 // bench/run.sh runs this: the Kestrel echo baseline, one node on SQLite and a 3-node cluster on PostgreSQL,
-// each under the same `kms load` settings in one run, as ratios to the baseline; then cost growth.
+// each under the same `kms load` settings in one run, as ratios to the baseline (also with a connection per
+// request, as KMS clients connect); then cost growth.
 //   dotnet run -c Release --project bench/LoadBench -- [--seconds 15] [--warmup 10] [--skip-cluster] [--skip-growth]
 var seconds = Option("--seconds", 15);
 var warmup = Option("--warmup", 10);
@@ -39,9 +40,19 @@ foreach (var setup in setups)
     var errors = setup.Single.Errors + setup.Pipelined.Errors + setup.AtHalfRate.Errors;
     Console.WriteLine(Invariant($"| {setup.Name} | {setup.Single.Throughput:0} | {setup.Single.Throughput / baseline.Single.Throughput:0.00} | {setup.Single.P99:0.00} | {setup.Pipelined.Throughput:0} | {setup.Pipelined.Throughput / baseline.Pipelined.Throughput:0.00} | {setup.Pipelined.P99:0.00} | {setup.HalfRate:0} | {setup.AtHalfRate.P99:0.00} | {errors} |"));
 }
+Console.WriteLine();
+Console.WriteLine("| setup | C=64 connection per request activations/s | ratio to echo | p99 ms | connections/s | connect errors |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+foreach (var setup in setups)
+{
+    var perRequest = setup.PerRequest;
+    Console.WriteLine(Invariant($"| {setup.Name} | {perRequest.Throughput:0} | {perRequest.Throughput / baseline.PerRequest.Throughput:0.00} | {perRequest.P99:0.00} | {perRequest.ConnectionsPerSecond:0} | {perRequest.ConnectErrors} |"));
+}
 if (setups.FirstOrDefault(s => s.Key == "sqlite") is { } sqlite)
 {
     Console.WriteLine();
+    var perRequestRatio = sqlite.PerRequest.Throughput / baseline.PerRequest.Throughput;
+    Target("one node, C=64 connection per request >= 0.7 x echo in the same mode", perRequestRatio >= 0.7, Invariant($"{perRequestRatio:0.00} x echo"));
     var ratio = sqlite.Single.Throughput / baseline.Single.Throughput;
     Target("one node, every contact durable, C=64 D=1 >= 0.6 x echo", ratio >= 0.6, Invariant($"{ratio:0.00} x echo"));
     Target("one node, C=64 D=16 >= 100,000 durable activations/s", sqlite.Pipelined.Throughput >= 100_000, Invariant($"{sqlite.Pipelined.Throughput:0}/s"));
@@ -64,8 +75,10 @@ async Task<SetupResult> MeasureAsync(string name, string key, IReadOnlyList<stri
     var halfRate = Math.Max(1, Math.Round(pipelined.Throughput / 2));
     var atHalfRate = await KmsLoad.RunAsync(servers, results, $"{key}-half-rate",
         [.. Load(64, 16, seconds), "--rate", halfRate.ToString(CultureInfo.InvariantCulture)]);
-    Console.WriteLine(Invariant($"  D=1 {single.Throughput:0}/s p99 {single.P99:0.00} ms; D=16 {pipelined.Throughput:0}/s p99 {pipelined.P99:0.00} ms; {halfRate:0}/s open loop p99 {atHalfRate.P99:0.00} ms"));
-    return new SetupResult(name, key, single, pipelined, halfRate, atHalfRate);
+    // As KMS clients connect: each request opens its own connection and closes it after the answer.
+    var perRequest = await KmsLoad.RunAsync(servers, results, $"{key}-c64-per-request", [.. Load(64, 1, seconds), "--connect-per-request"]);
+    Console.WriteLine(Invariant($"  D=1 {single.Throughput:0}/s p99 {single.P99:0.00} ms; D=16 {pipelined.Throughput:0}/s p99 {pipelined.P99:0.00} ms; {halfRate:0}/s open loop p99 {atHalfRate.P99:0.00} ms; connection per request {perRequest.Throughput:0}/s p99 {perRequest.P99:0.00} ms"));
+    return new SetupResult(name, key, single, pipelined, halfRate, atHalfRate, perRequest);
 }
 
 // Distinct machines 10k, 100k, 1M on a fresh SQLite node: each stage brings machines never seen before.
@@ -121,4 +134,5 @@ int Option(string name, int fallback)
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
 }
 
-internal sealed record SetupResult(string Name, string Key, KmsLoadResult Single, KmsLoadResult Pipelined, double HalfRate, KmsLoadResult AtHalfRate);
+internal sealed record SetupResult(string Name, string Key, KmsLoadResult Single, KmsLoadResult Pipelined, double HalfRate, KmsLoadResult AtHalfRate,
+    KmsLoadResult PerRequest);

@@ -26,7 +26,7 @@ internal static class LoadCommand
             Description = "host to load, HOST[:PORT] (default port 1688); repeat for several: connections go round robin, fleet clients fail over; or use --discover",
         };
         var clients = new Option<int>("--clients") { Description = "distinct simulated machines (CMIDs) cycled through; in --fleet the machines", DefaultValueFactory = _ => 100_000 };
-        var connections = new Option<int>("--connections") { Description = "TCP connections (in --fleet: clients, each with its own connection)", DefaultValueFactory = _ => 8 };
+        var connections = new Option<int>("--connections") { Description = "TCP connections (in --fleet: clients, each with its own connection; with --connect-per-request: requests in flight, each on a new connection)", DefaultValueFactory = _ => 8 };
         var pipeline = new Option<int>("--pipeline") { Description = "requests in flight per connection", DefaultValueFactory = _ => 16 };
         var duration = new Option<string?>("--duration") { Description = "how long to run: 30s, 2m, 500ms or seconds (default 30s)" };
         var requests = new Option<long?>("--requests") { Description = "stop after this many requests instead of a duration" };
@@ -36,6 +36,10 @@ internal static class LoadCommand
         var timeout = new Option<string>("--timeout") { Description = "longest wait for one answer (10s)", DefaultValueFactory = _ => "10s" };
         var fleet = new Option<bool>("--fleet") { Description = "simulate a fleet: machines activate, retry on the activation interval, renew on the renewal interval" };
         var timeScale = new Option<string?>("--time-scale") { Description = "fleet: simulated seconds per real second (86400 = one day per second; default 1)" };
+        var connectPerRequest = new Option<bool>("--connect-per-request")
+        {
+            Description = "open a TCP connection for each request and close it after the answer, as KMS clients do; --connections are then the requests in flight (--pipeline must be 1)",
+        };
         var bootStorm = new Option<bool>("--boot-storm") { Description = "fleet: every machine asks at the start (default: starts spread over the first activation interval)" };
         var json = new Option<string?>("--json") { Description = "also write the report as JSON to FILE" };
         var html = new Option<string?>("--html") { Description = "also write an HTML page with charts to FILE" };
@@ -44,7 +48,8 @@ internal static class LoadCommand
 
         var command = new Command("load", "load hosts with activation requests and report throughput and latency")
         {
-            server, discover, dnsServer, clients, connections, pipeline, duration, requests, rate, product, seed, timeout, fleet, timeScale, bootStorm, json, html,
+            server, discover, dnsServer, clients, connections, pipeline, connectPerRequest, duration, requests, rate, product, seed, timeout, fleet,
+            timeScale, bootStorm, json, html,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -57,6 +62,7 @@ internal static class LoadCommand
                 var durationText = result.GetValue(duration);
                 var requestCount = result.GetValue(requests);
                 var timeScaleText = result.GetValue(timeScale);
+                var perRequest = result.GetValue(connectPerRequest);
                 if (durationText is not null && requestCount is not null)
                 {
                     throw new UsageException("give --duration or --requests, not both");
@@ -69,6 +75,11 @@ internal static class LoadCommand
                 {
                     throw new UsageException("--time-scale and --boot-storm need --fleet");
                 }
+                var depth = Range(result.GetValue(pipeline), "--pipeline", MaxPipeline);
+                if (perRequest && depth != 1 && result.GetResult(pipeline) is { Implicit: false })
+                {
+                    throw new UsageException($"--connect-per-request sends one request per connection: --pipeline must be 1 (or left out), got {depth}");
+                }
                 // --discover: the hosts published in DNS in RFC 2782 order, looked up at the start; fleet clients
                 // look DNS up again when their hosts fail, as `kms activate --discover` does.
                 var (servers, discovery) = await DiscoveryFlags.ServersAsync(result.GetValue(server), result.GetValue(discover),
@@ -80,7 +91,9 @@ internal static class LoadCommand
                     Mode = fleetMode ? LoadMode.Fleet : rateText is null ? LoadMode.Closed : LoadMode.Open,
                     Clients = Range(result.GetValue(clients), "--clients", MaxClients),
                     Connections = Range(result.GetValue(connections), "--connections", MaxConnections),
-                    Pipeline = Range(result.GetValue(pipeline), "--pipeline", MaxPipeline),
+                    // A connection per request carries one: the default depth does not apply.
+                    Pipeline = perRequest ? 1 : depth,
+                    ConnectPerRequest = perRequest,
                     Duration = requestCount is null ? durationText is null ? DefaultDuration : Duration(durationText, "--duration") : null,
                     Requests = requestCount is { } n ? n > 0 ? n : throw new UsageException($"--requests: must be more than 0, got {n}") : null,
                     Rate = rateText is null ? null : Positive(rateText, "--rate", MaxRate),
@@ -137,9 +150,11 @@ internal static class LoadCommand
             }
             if (run.Summary.Responses == 0)
             {
-                var why = run.Summary.Errors.TryGetValue(LoadStats.NoAnswer, out var lost)
-                    ? $"{lost} requests got no answer"
-                    : "no request was answered";
+                var why = run.Summary.Connects is { Failed: > 0 } connects
+                    ? $"{connects.Failed} connections failed: {LoadReport.Errors(connects.Errors)}"
+                    : run.Summary.Errors.TryGetValue(LoadStats.NoAnswer, out var lost)
+                        ? $"{lost} requests got no answer"
+                        : "no request was answered";
                 return Fail(output, ExitCodes.Unreachable, $"nothing answered during the run ({why})");
             }
             return 0;
@@ -173,6 +188,10 @@ internal static class LoadCommand
     {
         static string Ms(double? value) => value is { } v ? v.ToString("0.###", CultureInfo.InvariantCulture) + " ms" : "-";
         var errors = p.Errors > 0 ? $"[red]{p.Errors} errors[/]" : "0 errors";
+        if (p.ConnectErrors > 0)
+        {
+            errors += $"  [red]{p.ConnectErrors} connect errors[/]";
+        }
         return new Rows(
             new Markup(string.Create(CultureInfo.InvariantCulture,
                 $"[bold]{p.Elapsed.TotalSeconds:0} s[/]  {p.LastSecond.Responses} req/s  {p.Responses} responses  {errors}  p50 {Ms(p.P50Ms)}  p99 {Ms(p.P99Ms)}")),

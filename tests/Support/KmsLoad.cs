@@ -6,18 +6,28 @@ namespace KmsCluster.Testing;
 /// <summary>What one `kms load` run reported (the subset of its --json document the benchmark uses).</summary>
 public sealed record KmsLoadResult(double Throughput, long Answers, long Responses, long Errors, double P50, double P99, double P999, double Max)
 {
+    /// <summary>With --connect-per-request: connections opened per second, and failures to open one.</summary>
+    public double ConnectionsPerSecond { get; init; }
+
+    public long ConnectErrors { get; init; }
+
     public static KmsLoadResult Parse(string json)
     {
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
         var latency = root.GetProperty("latencyMs");
         var errors = root.GetProperty("errors").EnumerateObject().Sum(e => e.Value.GetInt64());
+        var connects = root.TryGetProperty("connects", out var c) ? c : (JsonElement?)null;
         return new KmsLoadResult(
             root.GetProperty("throughput").GetDouble(),
             root.GetProperty("answers").GetInt64(),
             root.GetProperty("responses").GetInt64(),
             errors,
-            Number(latency, "p50"), Number(latency, "p99"), Number(latency, "p999"), Number(latency, "max"));
+            Number(latency, "p50"), Number(latency, "p99"), Number(latency, "p999"), Number(latency, "max"))
+        {
+            ConnectionsPerSecond = connects?.GetProperty("perSecond").GetDouble() ?? 0,
+            ConnectErrors = connects?.GetProperty("errors").EnumerateObject().Sum(e => e.Value.GetInt64()) ?? 0,
+        };
     }
 
     private static double Number(JsonElement latency, string name) =>

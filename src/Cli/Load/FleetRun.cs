@@ -16,7 +16,10 @@ namespace KmsCluster.Cli.Load;
 /// start spread round robin and fail over to the next server when one stops answering. Each client has
 /// <see cref="LoadOptions.Pipeline"/> lanes; machine <c>i</c> belongs to lane <c>i mod lanes</c>, which keeps its
 /// machines in a priority queue by due time. No lock: a machine is only ever touched by its lane. Latency counts
-/// from the time the machine was due, so a boot storm shows the queueing it causes.
+/// from the time the machine was due, so a boot storm shows the queueing it causes. With
+/// <see cref="LoadOptions.ConnectPerRequest"/> (one lane per client) each request, and each failover attempt,
+/// opens a connection of its own through the lane's <see cref="ConnectPerRequestClient"/>; a request that found no
+/// host to connect to counts in the connect errors only, not as no-answer.
 /// </remarks>
 internal sealed class FleetRun : LoadRun
 {
@@ -26,6 +29,7 @@ internal sealed class FleetRun : LoadRun
     private const long ValidityMilliseconds = 180L * 24 * 60 * 60 * 1000;
 
     private readonly KmsClient[] _clients;
+    private readonly List<ConnectPerRequestClient> _perRequest = [];
     // Simulated milliseconds since the start until which each machine is activated; 0 = never.
     private readonly long[] _activatedUntil;
     private readonly int[] _attempts;
@@ -68,7 +72,13 @@ internal sealed class FleetRun : LoadRun
         {
             var client = lane / Options.Pipeline;
             var first = lane;
-            lanes.Add(Task.Run(() => LaneAsync(first, laneCount, _clients[client], Stats.For(client))));
+            var shard = Stats.For(client);
+            ConnectPerRequestClient? perRequest = null;
+            if (Options.ConnectPerRequest)
+            {
+                _perRequest.Add(perRequest = new ConnectPerRequestClient(shard));
+            }
+            lanes.Add(Task.Run(() => LaneAsync(first, laneCount, _clients[client], perRequest, shard)));
         }
         return [.. lanes];
     }
@@ -78,6 +88,10 @@ internal sealed class FleetRun : LoadRun
         foreach (var client in _clients)
         {
             await client.DisposeAsync();
+        }
+        foreach (var perRequest in _perRequest)
+        {
+            perRequest.Dispose();
         }
     }
 
@@ -110,7 +124,7 @@ internal sealed class FleetRun : LoadRun
         return ticks >= long.MaxValue / 4 ? long.MaxValue / 2 : from + (long)ticks;
     }
 
-    private async Task LaneAsync(int first, int stride, KmsClient client, LoadStats.Shard shard)
+    private async Task LaneAsync(int first, int stride, KmsClient client, ConnectPerRequestClient? perRequest, LoadStats.Shard shard)
     {
         var due = new PriorityQueue<int, long>();
         for (var machine = first; machine < Fleet.Count; machine += stride)
@@ -159,7 +173,9 @@ internal sealed class FleetRun : LoadRun
             var since = Math.Min(dueAt, Stopwatch.GetTimestamp());
             try
             {
-                var answer = await client.RequestAsync(request, Abandoning);
+                var answer = perRequest is null
+                    ? await client.RequestAsync(request, Abandoning)
+                    : await client.RequestOnOwnConnectionAsync(request, perRequest, Abandoning);
                 shard.Record(answer.Result, LoadStats.MicrosecondsSince(since));
                 if (answer.Result.IsError)
                 {
@@ -183,7 +199,12 @@ internal sealed class FleetRun : LoadRun
             }
             catch (KmsConnectionException)
             {
-                shard.RecordNoAnswer();
+                // With a connection per request, a request whose last attempt found no host to connect to is not one
+                // that went unanswered: its failures to connect are counted already.
+                if (perRequest?.LastExchangeConnected != false)
+                {
+                    shard.RecordNoAnswer();
+                }
                 next = activationMinutes;
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && Abandoning.IsCancellationRequested)

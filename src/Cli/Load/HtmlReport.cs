@@ -41,16 +41,23 @@ public static class HtmlReport
         html.Append(Inv($"<h1>kms load: {d.Mode} mode</h1>\n"));
         html.Append("<table>\n");
         Row(html, "servers", string.Join(", ", d.Servers));
-        Row(html, "connections x pipeline", Inv($"{d.Connections} x {d.Pipeline}"));
+        Row(html, "connections x pipeline", d.Connects is null
+            ? Inv($"{d.Connections} x {d.Pipeline}")
+            : Inv($"{d.Connections} workers, a new connection per request"));
         Row(html, "rate", d.Rate is { } rate ? Inv($"{rate} requests/s") : "none (closed loop)");
         Row(html, "clients", Inv($"{d.Clients}"));
         Row(html, "duration", Inv($"{d.DurationSeconds} s"));
         Row(html, "responses", Inv($"{d.Responses} ({d.Answers} answers)"));
         Row(html, "throughput", Inv($"{d.Throughput} answers/s"));
         Row(html, "activated / not activated", Inv($"{d.Activated} / {d.NotActivated}"));
-        Row(html, "errors", d.Errors.Count == 0 ? "none" : string.Join(", ", d.Errors.Select(e => Inv($"{e.Key} {e.Value}"))));
-        var l = d.LatencyMs;
-        Row(html, "latency (ms)", Inv($"p50 {l.P50}, p90 {l.P90}, p99 {l.P99}, p99.9 {l.P999}, max {l.Max}, mean {l.Mean}"));
+        Row(html, "errors", LoadReport.Errors(d.Errors));
+        Row(html, "latency (ms)", Latency(d.LatencyMs));
+        if (d.Connects is { } c)
+        {
+            Row(html, "connections", Inv($"{c.Opened} opened, {c.PerSecond} per second"));
+            Row(html, "connect errors", LoadReport.Errors(c.Errors));
+            Row(html, "connect latency (ms)", Latency(c.LatencyMs));
+        }
         if (d.Fleet is { } f)
         {
             Row(html, "machines", Inv($"{f.Machines}: {f.ActivatedMachines} activated, {f.NotActivatedMachines} not activated, {f.Failovers} failovers"));
@@ -73,6 +80,8 @@ public static class HtmlReport
         html.Append("</body>\n</html>\n");
         return html.ToString();
     }
+
+    private static string Latency(LatencyDocument l) => Inv($"p50 {l.P50}, p90 {l.P90}, p99 {l.P99}, p99.9 {l.P999}, max {l.Max}, mean {l.Mean}");
 
     private static void Row(StringBuilder html, string name, string value) =>
         html.Append("<tr><th>").Append(WebUtility.HtmlEncode(name)).Append("</th><td>").Append(WebUtility.HtmlEncode(value)).Append("</td></tr>\n");

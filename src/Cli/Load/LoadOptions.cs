@@ -50,6 +50,10 @@ public sealed record LoadOptions
     /// <summary>Fleet mode: every machine asks at the start, instead of spreading over the first activation interval.</summary>
     public bool BootStorm { get; init; }
 
+    /// <summary>Each request on a TCP connection of its own (connect, send, answer, close), as KMS clients do;
+    /// <see cref="Pipeline"/> must be 1, so <see cref="Connections"/> is the number of requests in flight.</summary>
+    public bool ConnectPerRequest { get; init; }
+
     /// <summary>How long in-flight requests may still answer after the run stops (duration over or Ctrl+C).</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -21,7 +21,8 @@ public sealed record LoadReportDocument(
     [property: JsonPropertyName("throughput")] double Throughput,
     [property: JsonPropertyName("latencyMs")] LatencyDocument LatencyMs,
     [property: JsonPropertyName("timeline")] IReadOnlyList<TimelineDocument> Timeline,
-    [property: JsonPropertyName("fleet"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FleetDocument? Fleet);
+    [property: JsonPropertyName("fleet"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FleetDocument? Fleet,
+    [property: JsonPropertyName("connects"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ConnectsDocument? Connects);
 
 public sealed record LatencyDocument(
     [property: JsonPropertyName("p50")] double P50,
@@ -43,6 +44,14 @@ public sealed record FleetDocument(
     [property: JsonPropertyName("activatedMachines")] int ActivatedMachines,
     [property: JsonPropertyName("notActivatedMachines")] int NotActivatedMachines,
     [property: JsonPropertyName("failovers")] long Failovers);
+
+/// <summary>With --connect-per-request: the connections opened, per second, the failures to open one by kind, and
+/// how long opening one took.</summary>
+public sealed record ConnectsDocument(
+    [property: JsonPropertyName("opened")] long Opened,
+    [property: JsonPropertyName("perSecond")] double PerSecond,
+    [property: JsonPropertyName("errors")] IReadOnlyDictionary<string, long> Errors,
+    [property: JsonPropertyName("latencyMs")] LatencyDocument LatencyMs);
 
 /// <summary>Writes a run's report as text, JSON and HTML.</summary>
 public static class LoadReport
@@ -75,10 +84,13 @@ public static class LoadReport
             s.NotActivated,
             s.Errors,
             Math.Round(result.Throughput, 1),
-            new LatencyDocument(l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean),
+            Latency(l),
             s.Timeline.Select(t => new TimelineDocument(t.Second, t.Responses, t.Errors, t.P50Ms, t.P99Ms)).ToArray(),
-            result.Fleet is { } f ? new FleetDocument(f.Machines, f.ActivatedMachines, f.NotActivatedMachines, f.Failovers) : null);
+            result.Fleet is { } f ? new FleetDocument(f.Machines, f.ActivatedMachines, f.NotActivatedMachines, f.Failovers) : null,
+            s.Connects is { } c ? new ConnectsDocument(c.Opened, Math.Round(result.ConnectionsPerSecond, 1), c.Errors, Latency(c.Latency)) : null);
     }
+
+    private static LatencyDocument Latency(LatencySummary l) => new(l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean);
 
     public static string ToJson(LoadResult result) => JsonSerializer.Serialize(Document(result), Json);
 
@@ -88,11 +100,14 @@ public static class LoadReport
         var o = result.Options;
         var s = result.Summary;
         var l = s.Latency;
+        var workers = o.ConnectPerRequest
+            ? $"{o.Connections} {(o.Mode == LoadMode.Fleet ? "clients" : "workers")} each opening a connection per request"
+            : $"{o.Connections} {(o.Mode == LoadMode.Fleet ? "clients" : "connections")} x {o.Pipeline} in flight";
         var shape = o.Mode switch
         {
-            LoadMode.Open => $"open loop at {Number(o.Rate ?? 0)} requests/s, {o.Connections} connections x {o.Pipeline} in flight",
-            LoadMode.Fleet => $"fleet of {o.Clients} machines, time x{Number(o.TimeScale)}{(o.BootStorm ? ", boot storm" : "")}, {o.Connections} clients x {o.Pipeline} in flight",
-            _ => $"closed loop, {o.Connections} connections x {o.Pipeline} in flight",
+            LoadMode.Open => $"open loop at {Number(o.Rate ?? 0)} requests/s, {workers}",
+            LoadMode.Fleet => $"fleet of {o.Clients} machines, time x{Number(o.TimeScale)}{(o.BootStorm ? ", boot storm" : "")}, {workers}",
+            _ => $"closed loop, {workers}",
         };
         var line = Inv($"kms load: {shape}, {o.Clients} CMIDs, servers {string.Join(", ", o.Servers)}");
         output.WriteLine(result.Cancelled ? line + " (stopped early)" : line);
@@ -100,15 +115,24 @@ public static class LoadReport
         output.WriteLine(Inv($"  responses    {s.Responses} ({s.Answers} answers, {s.Responses - s.Answers} error responses)"));
         output.WriteLine(Inv($"  throughput   {result.Throughput:0.0} answers/s"));
         output.WriteLine(Inv($"  answers      {s.Activated} activated, {s.NotActivated} not activated"));
-        output.WriteLine(s.Errors.Count == 0
-            ? "  errors       none"
-            : "  errors       " + string.Join(", ", s.Errors.Select(e => Inv($"{e.Key} {e.Value}"))));
-        output.WriteLine(Inv($"  latency ms   p50 {l.P50}  p90 {l.P90}  p99 {l.P99}  p99.9 {l.P999}  max {l.Max}  mean {l.Mean}"));
+        output.WriteLine("  errors       " + Errors(s.Errors));
+        output.WriteLine(Inv($"  latency ms   {Percentiles(l)}"));
+        if (s.Connects is { } c)
+        {
+            output.WriteLine(Inv($"  connections  {c.Opened} opened, {result.ConnectionsPerSecond:0.0}/s; connect errors {Errors(c.Errors)}"));
+            output.WriteLine(Inv($"  connect ms   {Percentiles(c.Latency)}"));
+        }
         if (result.Fleet is { } f)
         {
             output.WriteLine(Inv($"  machines     {f.ActivatedMachines} activated, {f.NotActivatedMachines} not activated ({f.NeverAsked} not due yet), {f.Failovers} failovers"));
         }
     }
+
+    /// <summary>"none", or each kind and its count: "server-busy 3, no-answer 1".</summary>
+    public static string Errors(IReadOnlyDictionary<string, long> errors) =>
+        errors.Count == 0 ? "none" : string.Join(", ", errors.Select(e => Inv($"{e.Key} {e.Value}")));
+
+    public static string Percentiles(LatencySummary l) => Inv($"p50 {l.P50}  p90 {l.P90}  p99 {l.P99}  p99.9 {l.P999}  max {l.Max}  mean {l.Mean}");
 
     private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 

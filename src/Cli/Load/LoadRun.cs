@@ -11,6 +11,9 @@ public sealed record LoadResult(LoadOptions Options, LoadSummary Summary, TimeSp
 {
     /// <summary>Answers per second over the run.</summary>
     public double Throughput => Elapsed > TimeSpan.Zero ? Summary.Answers / Elapsed.TotalSeconds : 0;
+
+    /// <summary>With --connect-per-request: connections opened per second over the run.</summary>
+    public double ConnectionsPerSecond => Elapsed > TimeSpan.Zero && Summary.Connects is { } c ? c.Opened / Elapsed.TotalSeconds : 0;
 }
 
 /// <summary>Fleet mode's machines at the end of the run.</summary>
@@ -35,7 +38,7 @@ public abstract class LoadRun
         Options = options;
         Fleet = fleet;
         _progress = progress;
-        Stats = new LoadStats(Math.Min(WorkerCount, Math.Max(2, Environment.ProcessorCount * 2)));
+        Stats = new LoadStats(Math.Min(WorkerCount, Math.Max(2, Environment.ProcessorCount * 2)), options.ConnectPerRequest);
     }
 
     public LoadOptions Options { get; }
@@ -65,6 +68,10 @@ public abstract class LoadRun
     public static Task<LoadResult> RunAsync(LoadOptions options, Fleet fleet, Action<LoadProgress>? progress,
         CancellationToken cancellationToken)
     {
+        if (options.ConnectPerRequest && options.Pipeline != 1)
+        {
+            throw new ArgumentException("a connection per request carries one request: the pipeline must be 1", nameof(options));
+        }
         LoadRun run = options.Mode == LoadMode.Fleet ? new FleetRun(options, fleet, progress) : new PacedRun(options, fleet, progress);
         return run.RunAsync(cancellationToken);
     }

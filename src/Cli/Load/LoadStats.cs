@@ -9,7 +9,9 @@ namespace KmsCluster.Cli.Load;
 /// <summary>
 /// Counters and latency histograms of one run, sharded so workers do not contend: each worker records into its
 /// own <see cref="Shard"/> (an HdrHistogram <see cref="Recorder"/> plus counters); once a second the sampler
-/// takes every shard's interval histogram and counters, which gives both the timeline and the totals.
+/// takes every shard's interval histogram and counters, which gives both the timeline and the totals. With
+/// --connect-per-request a shard also counts the connections its workers open and fail to open, and how long
+/// opening one took (a shard is their <see cref="IConnectObserver"/>).
 /// </summary>
 internal sealed class LoadStats
 {
@@ -23,12 +25,14 @@ internal sealed class LoadStats
     private readonly LongHistogram _total = NewHistogram();
     private readonly LongHistogram _second = NewHistogram();
     private readonly LongHistogram _scratch = NewHistogram();
+    private readonly LongHistogram? _connectTotal;
     private readonly List<TimelinePoint> _timeline = [];
     private Totals _previous;
     private long _lastSampleTicks;
 
-    public LoadStats(int shards)
+    public LoadStats(int shards, bool connectPerRequest = false)
     {
+        _connectTotal = connectPerRequest ? NewHistogram() : null;
         _shards = new Shard[Math.Max(1, shards)];
         for (var i = 0; i < _shards.Length; i++)
         {
@@ -54,6 +58,11 @@ internal sealed class LoadStats
         {
             shard.Latency.GetIntervalHistogramInto(_scratch);
             _second.Add(_scratch);
+            if (_connectTotal is not null)
+            {
+                shard.ConnectLatency.GetIntervalHistogramInto(_scratch);
+                _connectTotal.Add(_scratch);
+            }
         }
         _total.Add(_second);
         var now = Totals.Of(_shards);
@@ -76,7 +85,8 @@ internal sealed class LoadStats
     public LoadProgress Progress(TimeSpan elapsed, TimelinePoint lastSecond) => new(elapsed, lastSecond,
         _previous.Responses, _previous.Failures,
         _total.TotalCount > 0 ? Milliseconds(_total.GetValueAtPercentile(50)) : null,
-        _total.TotalCount > 0 ? Milliseconds(_total.GetValueAtPercentile(99)) : null);
+        _total.TotalCount > 0 ? Milliseconds(_total.GetValueAtPercentile(99)) : null,
+        _previous.ConnectFailures);
 
     /// <summary>Everything sampled so far; call after <see cref="Sample"/>.</summary>
     public LoadSummary Summary()
@@ -85,14 +95,7 @@ internal sealed class LoadStats
         var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var shard in _shards)
         {
-            for (var code = 0; code < shard.ErrorsByCode.Length; code++)
-            {
-                var count = Interlocked.Read(ref shard.ErrorsByCode[code]);
-                if (count > 0)
-                {
-                    Add(errors, ((ErrorCode)code).Name(), count);
-                }
-            }
+            AddCounts(errors, shard.ErrorsByCode, code => ((ErrorCode)code).Name());
             foreach (var (code, count) in shard.OtherErrors)
             {
                 Add(errors, ((ErrorCode)code).Name(), count);
@@ -103,18 +106,43 @@ internal sealed class LoadStats
                 Add(errors, NoAnswer, noAnswer);
             }
         }
-        var latency = _total.TotalCount == 0
-            ? new LatencySummary(0, 0, 0, 0, 0, 0)
-            : new LatencySummary(
-                Milliseconds(_total.GetValueAtPercentile(50)),
-                Milliseconds(_total.GetValueAtPercentile(90)),
-                Milliseconds(_total.GetValueAtPercentile(99)),
-                Milliseconds(_total.GetValueAtPercentile(99.9)),
-                Milliseconds(_total.GetMaxValue()),
-                Math.Round(_total.GetMean() / 1000.0, 3));
-        return new LoadSummary(totals.Answers, totals.Responses, totals.Activated, totals.NotActivated, errors, latency,
-            [.. _timeline]);
+        return new LoadSummary(totals.Answers, totals.Responses, totals.Activated, totals.NotActivated, errors, LatencyOf(_total),
+            [.. _timeline], _connectTotal is null ? null : new ConnectSummary(totals.Connects, ConnectErrors(), LatencyOf(_connectTotal)));
     }
+
+    /// <summary>Failures to connect by kind: refused, reset, timeout, no-local-port, other.</summary>
+    private SortedDictionary<string, long> ConnectErrors()
+    {
+        var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var shard in _shards)
+        {
+            AddCounts(errors, shard.ConnectErrors, failure => ((ExchangeFailure)failure).ConnectFailureName());
+        }
+        return errors;
+    }
+
+    /// <summary>Adds every count of <paramref name="counts"/> that is not 0 under the name of its index.</summary>
+    private static void AddCounts(SortedDictionary<string, long> errors, long[] counts, Func<int, string> nameOf)
+    {
+        for (var i = 0; i < counts.Length; i++)
+        {
+            var count = Interlocked.Read(ref counts[i]);
+            if (count > 0)
+            {
+                Add(errors, nameOf(i), count);
+            }
+        }
+    }
+
+    private static LatencySummary LatencyOf(LongHistogram histogram) => histogram.TotalCount == 0
+        ? new LatencySummary(0, 0, 0, 0, 0, 0)
+        : new LatencySummary(
+            Milliseconds(histogram.GetValueAtPercentile(50)),
+            Milliseconds(histogram.GetValueAtPercentile(90)),
+            Milliseconds(histogram.GetValueAtPercentile(99)),
+            Milliseconds(histogram.GetValueAtPercentile(99.9)),
+            Milliseconds(histogram.GetMaxValue()),
+            Math.Round(histogram.GetMean() / 1000.0, 3));
 
     private static void Add(SortedDictionary<string, long> errors, string name, long count) =>
         errors[name] = errors.GetValueOrDefault(name) + count;
@@ -122,14 +150,16 @@ internal sealed class LoadStats
     private static double Milliseconds(long microseconds) => Math.Round(microseconds / 1000.0, 3);
 
     /// <summary>What one group of workers records. Counters are only ever incremented.</summary>
-    public sealed class Shard
+    public sealed class Shard : IConnectObserver
     {
         // The protocol's codes fit here; anything else (a newer host) goes to the dictionary.
         public readonly long[] ErrorsByCode = new long[32];
         public readonly ConcurrentDictionary<ushort, long> OtherErrors = new();
-        public readonly Recorder Latency = HistogramFactory.With64BitBucketSize()
-            .WithValuesFrom(1).WithValuesUpTo(HighestMicroseconds).WithPrecisionOf(3)
-            .WithThreadSafeWrites().WithThreadSafeReads().Create();
+        public readonly Recorder Latency = NewRecorder();
+        public readonly Recorder ConnectLatency = NewRecorder();
+        // Indexed by the connect failures of ExchangeFailure.
+        public readonly long[] ConnectErrors = new long[(int)ExchangeFailure.ConnectOther + 1];
+        public long Connects;
         public long Answers;
         public long Activated;
         public long NotActivated;
@@ -160,22 +190,60 @@ internal sealed class LoadStats
 
         /// <summary>A request that got no answer: timed out, or its connection was lost.</summary>
         public void RecordNoAnswer() => Interlocked.Increment(ref NoAnswers);
+
+        /// <summary>Records how a request on a connection of its own ended, counting latency from
+        /// <paramref name="since"/>; a failure to connect is not a request error (the connect was recorded as it
+        /// failed). False when the run gave the request up (the run is over).</summary>
+        public bool Record(in PerRequestOutcome outcome, long since)
+        {
+            if (outcome.IsAnswered)
+            {
+                Record(outcome.Result, MicrosecondsSince(since));
+            }
+            else if (outcome.Failure == ExchangeFailure.Aborted)
+            {
+                return false;
+            }
+            else if (!outcome.Failure.IsConnectFailure())
+            {
+                RecordNoAnswer();
+            }
+            return true;
+        }
+
+        void IConnectObserver.Connected(long stopwatchTicks)
+        {
+            Interlocked.Increment(ref Connects);
+            ConnectLatency.RecordValue(Math.Clamp((long)(stopwatchTicks * (1_000_000.0 / Stopwatch.Frequency)), 1, HighestMicroseconds));
+        }
+
+        void IConnectObserver.ConnectFailed(ExchangeFailure failure) => Interlocked.Increment(ref ConnectErrors[(int)failure]);
+
+        private static Recorder NewRecorder() => HistogramFactory.With64BitBucketSize()
+            .WithValuesFrom(1).WithValuesUpTo(HighestMicroseconds).WithPrecisionOf(3)
+            .WithThreadSafeWrites().WithThreadSafeReads().Create();
     }
 
-    private readonly record struct Totals(long Answers, long Responses, long Activated, long NotActivated, long Failures)
+    private readonly record struct Totals(long Answers, long Responses, long Activated, long NotActivated, long Failures,
+        long Connects, long ConnectFailures)
     {
         public static Totals Of(Shard[] shards)
         {
-            long answers = 0, errors = 0, activated = 0, notActivated = 0, noAnswers = 0;
+            long answers = 0, errors = 0, activated = 0, notActivated = 0, noAnswers = 0, connects = 0, connectFailures = 0;
             foreach (var s in shards)
             {
+                connects += Interlocked.Read(ref s.Connects);
+                for (var failure = 0; failure < s.ConnectErrors.Length; failure++)
+                {
+                    connectFailures += Interlocked.Read(ref s.ConnectErrors[failure]);
+                }
                 answers += Interlocked.Read(ref s.Answers);
                 errors += Interlocked.Read(ref s.ErrorResponses);
                 activated += Interlocked.Read(ref s.Activated);
                 notActivated += Interlocked.Read(ref s.NotActivated);
                 noAnswers += Interlocked.Read(ref s.NoAnswers);
             }
-            return new Totals(answers, answers + errors, activated, notActivated, errors + noAnswers);
+            return new Totals(answers, answers + errors, activated, notActivated, errors + noAnswers, connects, connectFailures);
         }
     }
 }
@@ -186,9 +254,18 @@ public sealed record TimelinePoint(int Second, long Responses, long Errors, doub
 
 public sealed record LatencySummary(double P50, double P90, double P99, double P999, double Max, double Mean);
 
-/// <summary>The counts and latencies of a run.</summary>
+/// <summary>The counts and latencies of a run; <paramref name="Connects"/> with --connect-per-request only.</summary>
 public sealed record LoadSummary(long Answers, long Responses, long Activated, long NotActivated,
-    IReadOnlyDictionary<string, long> Errors, LatencySummary Latency, IReadOnlyList<TimelinePoint> Timeline);
+    IReadOnlyDictionary<string, long> Errors, LatencySummary Latency, IReadOnlyList<TimelinePoint> Timeline, ConnectSummary? Connects = null);
 
-/// <summary>A run in progress: the last second, and totals and percentiles since the start.</summary>
-public sealed record LoadProgress(TimeSpan Elapsed, TimelinePoint LastSecond, long Responses, long Errors, double? P50Ms, double? P99Ms);
+/// <summary>With --connect-per-request: the connections opened, the failures to open one by kind (refused, reset,
+/// timeout, no-local-port, other; not counted in the request errors), and how long opening one took.</summary>
+public sealed record ConnectSummary(long Opened, IReadOnlyDictionary<string, long> Errors, LatencySummary Latency)
+{
+    public long Failed => Errors.Values.Sum();
+}
+
+/// <summary>A run in progress: the last second, and totals and percentiles since the start; failures to connect
+/// (--connect-per-request) are not in <paramref name="Errors"/>.</summary>
+public sealed record LoadProgress(TimeSpan Elapsed, TimelinePoint LastSecond, long Responses, long Errors, double? P50Ms, double? P99Ms,
+    long ConnectErrors = 0);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Tasks.Sources;
 using KmsCluster.Client.Connection;
 using KmsCluster.Protocol.Wire;
 
@@ -28,13 +27,18 @@ namespace KmsCluster.Cli.Load;
 /// coordinated omission).</para>
 /// <para>The hot path takes no lock and allocates only what <see cref="KmsConnection"/> needs per request and the
 /// workstation name: parking is a reusable value-task source per lane and a compare-and-swap.</para>
+/// <para>With <see cref="LoadOptions.ConnectPerRequest"/> (pipeline 1) a worker holds no connection: its one lane
+/// sends each request through its <see cref="ConnectPerRequestClient"/> on a connection of its own, scheduled
+/// the same way. Per request that allocates the socket, the answer's host name and the workstation name: the
+/// client reuses its buffers, socket event args and timer.</para>
 /// </remarks>
-internal sealed class PacedRun : LoadRun
+internal sealed partial class PacedRun : LoadRun
 {
     private readonly Worker[] _workers;
     private readonly long _limit;
     private readonly double _ticksPerRequest;
     private readonly int _block;
+    private readonly TimeSpan _connectTimeout;
     private long _next;
     private CancellationTokenRegistration _wakeWhenStopping;
 
@@ -43,11 +47,15 @@ internal sealed class PacedRun : LoadRun
         _workers = new Worker[options.Connections];
         for (var c = 0; c < _workers.Length; c++)
         {
-            _workers[c] = new Worker(this, c, options.Servers[c % options.Servers.Count], options.Pipeline);
+            _workers[c] = new Worker(this, c, options.Servers[c % options.Servers.Count], options.Pipeline)
+            {
+                PerRequest = options.ConnectPerRequest ? new ConnectPerRequestClient(Stats.For(c)) : null,
+            };
         }
         _limit = options.Requests ?? long.MaxValue;
         _ticksPerRequest = options.Rate is { } rate ? Stopwatch.Frequency / rate : 0;
         _block = BlockSize(options.Rate ?? 0, options.Pipeline);
+        _connectTimeout = ConnectTimeout(options);
     }
 
     /// <summary>Open loop: the requests due in about a millisecond, at most <paramref name="pipeline"/>, at least 1.</summary>
@@ -66,6 +74,12 @@ internal sealed class PacedRun : LoadRun
     private protected override async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var timeout = ConnectTimeout(Options);
+        if (Options.ConnectPerRequest)
+        {
+            // Nothing stays open; each server is checked once so that a wrong address fails before the run.
+            await ProbeAsync(Options.Servers, timeout, cancellationToken);
+            return;
+        }
         // Servers no connection goes to (fewer connections than servers) are checked too.
         await ProbeAsync(Options.Servers.Skip(_workers.Length), timeout, cancellationToken);
         var connecting = _workers.Select(w => w.ConnectAsync(timeout, cancellationToken)).ToArray();
@@ -145,6 +159,18 @@ internal sealed class PacedRun : LoadRun
                 since = 0;
             }
 
+            if (worker.PerRequest is { } perRequest)
+            {
+                // Its own connection: latency includes connecting (closed loop: from just before; open loop: from the due time).
+                var ownRequest = RequestFor((int)(n % machines), LicenseState.InitialGrace, 43200);
+                since = open ? since : Stopwatch.GetTimestamp();
+                var outcome = await perRequest.ActivateAsync(worker.Server, ownRequest, _connectTimeout, Options.Timeout);
+                if (!shard.Record(outcome, since))
+                {
+                    return;
+                }
+                continue;
+            }
             var connection = worker.Current;
             if (!connection.IsOpen && (connection = await worker.ReconnectAsync()) is null)
             {
@@ -365,180 +391,6 @@ internal sealed class PacedRun : LoadRun
         foreach (var worker in _workers)
         {
             worker.ScheduleWake();
-        }
-    }
-
-    /// <summary>
-    /// Where an open-loop lane waits for a due slot: a reusable value-task source (no allocation per wait) and a
-    /// parked flag that the lane and its wakers flip with compare-and-swap, so exactly one of them ends the wait.
-    /// The lane resumes on its waker's thread (only <see cref="WakeDue"/> wakes lanes: on the pacer thread or in a
-    /// thread-pool item).
-    /// </summary>
-    private sealed class Lane : IValueTaskSource
-    {
-        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = false };
-        private int _parked;
-
-        /// <summary>Marks the lane parked (a full fence: the look that follows sees every slot taken before).</summary>
-        public void Park()
-        {
-            _core.Reset();
-            Interlocked.Exchange(ref _parked, 1);
-        }
-
-        public bool IsParked => Volatile.Read(ref _parked) == 1;
-
-        /// <summary>The lane ends its own wait; false when a waker was first.</summary>
-        public bool TryUnpark() => Interlocked.CompareExchange(ref _parked, 0, 1) == 1;
-
-        public ValueTask WaitAsync() => new(this, _core.Version);
-
-        /// <summary>Ends the wait of a parked lane, which runs on in this thread; false when it was not parked.</summary>
-        public bool Wake()
-        {
-            if (Volatile.Read(ref _parked) == 0 || Interlocked.CompareExchange(ref _parked, 0, 1) != 1)
-            {
-                return false;
-            }
-            _core.SetResult(true);
-            return true;
-        }
-
-        public void GetResult(short token) => _core.GetResult(token);
-
-        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-            _core.OnCompleted(continuation, state, token, flags);
-    }
-
-    /// <summary>One connection to one server, reopened when it fails; gives up after failing to reconnect for
-    /// <see cref="LoadOptions.Timeout"/>.</summary>
-    private sealed class Worker(PacedRun run, int index, ServerAddress server, int pipeline) : IAsyncDisposable, IThreadPoolWorkItem
-    {
-        private readonly object _gate = new();
-        private KmsConnection? _current;
-        private KmsConnection? _closed;
-        private Task<KmsConnection?>? _reconnecting;
-        private bool _disposed;
-
-        public readonly int Index = index;
-
-        /// <summary>Open loop: how many of this connection's slots lanes took (see <see cref="RequestNumber(int, long, int, int)"/>).</summary>
-        public long Taken;
-
-        public readonly Lane[] Lanes = Enumerable.Range(0, pipeline).Select(_ => new Lane()).ToArray();
-
-        private int _wakeQueued;
-
-        /// <summary>Open loop: queues this connection to the thread pool to wake its parked lanes that have a due
-        /// slot (or all of them at the end), unless it is queued already and has not started yet.</summary>
-        public void ScheduleWake()
-        {
-            if (Volatile.Read(ref _wakeQueued) == 0 && Interlocked.Exchange(ref _wakeQueued, 1) == 0)
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-            }
-        }
-
-        void IThreadPoolWorkItem.Execute()
-        {
-            // Cleared before looking, so a wake asked for meanwhile either finds it queued again or is seen below.
-            Interlocked.Exchange(ref _wakeQueued, 0);
-            run.WakeDue(this);
-        }
-
-        /// <summary>The connection; check <see cref="KmsConnection.IsOpen"/>.</summary>
-        public KmsConnection Current => Volatile.Read(ref _current)!;
-
-        public async Task ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-            Volatile.Write(ref _current, await KmsConnection.ConnectAsync(server.Host, server.Port, timeout, cancellationToken));
-
-        /// <summary>An open connection, or null when the run stops or the server stayed unreachable.</summary>
-        public Task<KmsConnection?> ReconnectAsync()
-        {
-            lock (_gate)
-            {
-                if (_current is { IsOpen: true } open)
-                {
-                    return Task.FromResult<KmsConnection?>(open);
-                }
-                if (_reconnecting is { IsCompleted: true } done && done.Result is null)
-                {
-                    return done; // gave up
-                }
-                if (_reconnecting is null || _reconnecting.IsCompleted)
-                {
-                    _reconnecting = ReconnectCoreAsync();
-                }
-                return _reconnecting;
-            }
-        }
-
-        private async Task<KmsConnection?> ReconnectCoreAsync()
-        {
-            var failingSince = Stopwatch.GetTimestamp();
-            KmsConnection? broken;
-            lock (_gate)
-            {
-                broken = _current;
-                _closed = broken;
-            }
-            if (broken is not null)
-            {
-                await broken.DisposeAsync();
-            }
-            while (!run.Stopping.IsCancellationRequested)
-            {
-                try
-                {
-                    var connection = await KmsConnection.ConnectAsync(server.Host, server.Port, ConnectTimeout(run.Options), run.Stopping);
-                    lock (_gate)
-                    {
-                        if (_disposed)
-                        {
-                            _ = connection.DisposeAsync();
-                            return null;
-                        }
-                        Volatile.Write(ref _current, connection);
-                    }
-                    return connection;
-                }
-                catch (KmsConnectionException)
-                {
-                    if (Stopwatch.GetElapsedTime(failingSince) >= run.Options.Timeout)
-                    {
-                        return null;
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    return null;
-                }
-                try
-                {
-                    await Task.Delay(250, run.Stopping);
-                }
-                catch (OperationCanceledException)
-                {
-                    return null;
-                }
-            }
-            return null;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            KmsConnection? current;
-            lock (_gate)
-            {
-                _disposed = true;
-                current = _current == _closed ? null : _current;
-            }
-            if (current is not null)
-            {
-                await current.DisposeAsync();
-            }
         }
     }
 }

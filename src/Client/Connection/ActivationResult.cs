@@ -9,6 +9,24 @@ public readonly record struct ActivationResult(ActivationResponse Response, Erro
 
     public static ActivationResult Of(in ErrorResponse error) => new(default, error, true);
 
+    /// <summary>The answer a host's frame carries: an activation response or an error frame.</summary>
+    /// <exception cref="FrameException">the frame is neither, or its body does not decode.</exception>
+    public static ActivationResult FromFrame(in Frame frame)
+    {
+        Span<byte> scratch = stackalloc byte[ProtocolConstants.MaxBodySize];
+        var body = frame.BodySpan(scratch);
+        if (frame.Type == MessageType.ActivationResponse && ActivationResponse.TryRead(body, out var response, out _))
+        {
+            return Of(response);
+        }
+        if (frame.Type == MessageType.Error && ErrorResponse.TryRead(body, out var error, out _))
+        {
+            return Of(error);
+        }
+        throw new FrameException(ErrorCode.MalformedRequest, frame.RequestId,
+            $"unexpected or undecodable frame (type {(byte)frame.Type}, version {frame.Version})");
+    }
+
     public override string ToString() => IsError
         ? $"error {Error.Code.Name()} ({(ushort)Error.Code}): {Error.Message}"
         : $"count {Response.CurrentCount}/{Response.Threshold}, activated {Response.Activated}";

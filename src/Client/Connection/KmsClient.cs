@@ -100,7 +100,20 @@ public sealed class KmsClient : IAsyncDisposable
 
     /// <summary>Like <see cref="ActivateAsync"/>, and says which server gave the answer.</summary>
     /// <exception cref="KmsConnectionException">no server answered before the deadline.</exception>
-    public async Task<KmsAnswer> RequestAsync(ActivationRequest request, CancellationToken cancellationToken = default)
+    public Task<KmsAnswer> RequestAsync(ActivationRequest request, CancellationToken cancellationToken = default) =>
+        RequestWithFailoverAsync(request, null, cancellationToken);
+
+    /// <summary>Like <see cref="RequestAsync(ActivationRequest, CancellationToken)"/>, but each attempt opens a
+    /// connection of its own through <paramref name="connectPerRequest"/> and closes it after the answer, as KMS
+    /// clients do, instead of using the connection the client shares. Failover is the same. One call at a time per
+    /// <paramref name="connectPerRequest"/>.</summary>
+    /// <exception cref="KmsConnectionException">no server answered before the deadline.</exception>
+    public Task<KmsAnswer> RequestOnOwnConnectionAsync(ActivationRequest request, ConnectPerRequestClient connectPerRequest,
+        CancellationToken cancellationToken = default) =>
+        RequestWithFailoverAsync(request, connectPerRequest ?? throw new ArgumentNullException(nameof(connectPerRequest)), cancellationToken);
+
+    private async Task<KmsAnswer> RequestWithFailoverAsync(ActivationRequest request, ConnectPerRequestClient? connectPerRequest,
+        CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
         deadline.CancelAfter(_options.Deadline);
@@ -119,8 +132,18 @@ public sealed class KmsClient : IAsyncDisposable
             var abandon = true;
             try
             {
-                var connection = await slot.ConnectAsync().WaitAsync(deadline.Token);
-                var result = await connection.ActivateAsync(request, _options.RequestTimeout, deadline.Token);
+                ActivationResult result;
+                if (connectPerRequest is null)
+                {
+                    var connection = await slot.ConnectAsync().WaitAsync(deadline.Token);
+                    result = await connection.ActivateAsync(request, _options.RequestTimeout, deadline.Token);
+                }
+                else
+                {
+                    var outcome = await connectPerRequest.ActivateAsync(slot.Server, request, _options.ConnectTimeout,
+                        _options.RequestTimeout, deadline.Token);
+                    result = outcome.ResultOrThrow(slot.Server, _options.ConnectTimeout, _options.RequestTimeout, deadline.Token);
+                }
                 slot.MarkAnswered();
                 if (!result.IsError || !result.Error.IsRetryable)
                 {

@@ -162,28 +162,13 @@ public sealed class KmsConnection : IAsyncDisposable
 
     private void Deliver(in Frame frame)
     {
-        Span<byte> scratch = stackalloc byte[ProtocolConstants.MaxBodySize];
-        var body = frame.BodySpan(scratch);
-        ActivationResult result;
-        if (frame.Type == MessageType.ActivationResponse && ActivationResponse.TryRead(body, out var response, out var problem))
+        var result = ActivationResult.FromFrame(frame);
+        if (result.IsError && frame.RequestId == 0)
         {
-            result = ActivationResult.Of(response);
-        }
-        else if (frame.Type == MessageType.Error && ErrorResponse.TryRead(body, out var error, out problem))
-        {
-            result = ActivationResult.Of(error);
-            if (frame.RequestId == 0)
-            {
-                // An error about the stream itself (the host closes after it): fail everything waiting.
-                // (An error for an id nobody waits for is a late answer to a request that timed out.)
-                Fail(new KmsConnectionException($"{RemoteEndPoint} refused the stream: {error.Code.Name()}: {error.Message}"));
-                return;
-            }
-        }
-        else
-        {
-            throw new FrameException(ErrorCode.MalformedRequest, frame.RequestId,
-                $"unexpected or undecodable frame (type {(byte)frame.Type}, version {frame.Version})");
+            // An error about the stream itself (the host closes after it): fail everything waiting.
+            // (An error for an id nobody waits for is a late answer to a request that timed out.)
+            Fail(new KmsConnectionException($"{RemoteEndPoint} refused the stream: {result.Error.Code.Name()}: {result.Error.Message}"));
+            return;
         }
         if (_pending.TryRemove(frame.RequestId, out var answer))
         {

@@ -57,6 +57,8 @@ public sealed class LoadFakeHost : IAsyncDisposable
 
     public int RequestsReceived => Volatile.Read(ref _requests);
 
+    public int ConnectionsAccepted => Volatile.Read(ref _accepted);
+
     /// <summary>When each activation request arrived (a <see cref="Stopwatch"/> timestamp taken as its bytes were
     /// read), its CMID and the connection it came on (numbered from 0 in the order they were accepted).</summary>
     public ConcurrentQueue<(long Timestamp, Guid Cmid, int Connection)> Arrivals { get; } = new();
