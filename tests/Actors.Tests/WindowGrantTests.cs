@@ -73,7 +73,7 @@ public sealed class WindowGrantTests : Akka.TestKit.Xunit2.TestKit
 
         var answered = await ExpectMsgAsync<ContactsAccepted>(Patience);
         Assert.Equal(4, answered.BatchId);
-        Assert.Equal([10], answered.Counts);
+        Assert.Empty(answered.Counts);
         var raised = await ExpectMsgAsync<ContactsAccepted>(Patience);
         Assert.Equal(3, raised.BatchId);
         // Ten machines younger than 30 days (Server(60) replaced the oldest under the old capacity), then the client.
@@ -161,7 +161,8 @@ public sealed class WindowGrantTests : Akka.TestKit.Xunit2.TestKit
 
         var answered = await ExpectMsgAsync<ContactsAccepted>(Patience);
         var durable = await ExpectMsgAsync<ContactsAccepted>(Patience);
-        Assert.Equal([10, 10, 10, 10, 10], answered.Counts);
+        Assert.Equal((3, 4), (answered.BatchId, durable.BatchId));
+        Assert.Empty(answered.Counts);
         Assert.Equal([10], durable.Counts);
         await _grants.FishForMessageAsync<WindowGrant>(_ => true, Patience); // renewed after the write, never revoked
     }

@@ -180,8 +180,10 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
             var offset = 0;
             foreach (var written in _writing)
             {
-                var counts = decision.Counts.AsSpan(offset, written.Batch.Contacts.Length).ToArray();
-                offset += counts.Length;
+                var length = written.Batch.Contacts.Length;
+                // Contacts answered from a grant need no counts back, only the acknowledgement.
+                int[] counts = written.Batch.Answered ? [] : decision.Counts.AsSpan(offset, length).ToArray();
+                offset += length;
                 written.ReplyTo.Tell(new ContactsAccepted(written.Batch.BatchId, recorded.RecordedAt, counts));
             }
             _writing.Clear();

@@ -20,7 +20,8 @@ public static class WindowProtocol
     public sealed record RecordContacts(Guid ApplicationId, long BatchId, ContactRequest[] Contacts, bool Answered = false)
         : IWithApplicationId;
 
-    /// <summary>The batch is journaled; <paramref name="Counts"/> holds each contact's count, in order.</summary>
+    /// <summary>The batch is journaled; <paramref name="Counts"/> holds each contact's count, in order (empty for a
+    /// batch of contacts already answered from a grant).</summary>
     public sealed record ContactsAccepted(long BatchId, DateTimeOffset RecordedAt, int[] Counts) : IKmsMessage;
 
     /// <summary>The batch was not journaled (database down, write rejected); nothing of it may be acknowledged.</summary>
