@@ -126,6 +126,17 @@ public sealed class ContactGatewayTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task However_many_submissions_wait_every_batch_fits_a_remoting_frame()
+    {
+        var gateway = StartGateway(new GatewaySettings(ReplyTimeout: NoTimeout));
+        var contacts = RemotingFrame.Longest(1, 2000, Client);
+        foreach (var contact in contacts) gateway.Tell(new Submission(_application, contact));
+
+        Assert.Equal(contacts, await RemotingFrame.ReceiveAsync(_region, Sys, contacts.Length,
+            batch => _region.Reply(new ContactsAccepted(batch.BatchId, RecordedAt, batch.Contacts.Select(_ => 1).ToArray()))));
+    }
+
+    [Fact]
     public async Task A_rejected_batch_fails_its_submissions_as_window_unavailable_and_frees_the_slot()
     {
         var gateway = StartGateway(new GatewaySettings(MaxBatchesInFlight: 1, ReplyTimeout: NoTimeout));

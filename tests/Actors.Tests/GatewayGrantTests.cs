@@ -182,6 +182,26 @@ public sealed class GatewayGrantTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task However_many_answered_contacts_wait_every_message_to_the_window_fits_a_remoting_frame()
+    {
+        var gateways = StartGateways(flushInterval: TimeSpan.FromMilliseconds(50));
+        await Hand(gateways, Grant(epoch: 1));
+
+        // The flushes, two messages out at a time, the next ones once the window accepts.
+        var flushed = RemotingFrame.Longest(1, 2000, Server);
+        foreach (var contact in flushed) AnsweredAtOnce(Submit(gateways, contact), 10, Start);
+        Assert.Equal(flushed, await RemotingFrame.ReceiveAsync(_region, Sys, flushed.Length,
+            batch => _region.Reply(new ContactsAccepted(batch.BatchId, Start, []))));
+
+        // A revocation hands over the whole buffer at once, then confirms.
+        var revoked = RemotingFrame.Longest(2001, 2000, Server);
+        foreach (var contact in revoked) AnsweredAtOnce(Submit(gateways, contact), 10, Start);
+        Sys.EventStream.Publish(new RevokeGrants(_application, 1));
+        Assert.Equal(revoked, await RemotingFrame.ReceiveAsync(_region, Sys, revoked.Length));
+        await _region.ExpectMsgAsync<GrantsRevoked>(Patience);
+    }
+
+    [Fact]
     public void The_buffer_of_answered_contacts_is_bounded_and_keeps_the_newest()
     {
         var answers = new GrantedAnswers(_clock, maxBuffered: 3);

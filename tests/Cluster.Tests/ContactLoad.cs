@@ -23,16 +23,19 @@ public sealed class ContactLoad : IAsyncDisposable
     private readonly ConcurrentDictionary<Guid, byte> _sent = new();
     private readonly ConcurrentBag<string> _violations = [];
     private readonly ConcurrentDictionary<string, int> _errors = new();
+    private readonly ConcurrentDictionary<(string Host, int Count, bool Activated), long> _answers = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _workers = [];
     private long _sequence;
     private long _answered;
 
     /// <param name="nextContact">The contact for the n-th request, or null when there are no more.</param>
+    /// <param name="alreadySent">Machines the test sent itself before the load: the counts may include them.</param>
     public ContactLoad(IReadOnlyList<string> endpoints, int workers, Func<long, (Guid Cmid, Product Product)?> nextContact,
-        KmsClientOptions? options = null)
+        KmsClientOptions? options = null, IEnumerable<Guid>? alreadySent = null)
     {
         _nextContact = nextContact;
+        foreach (var machine in alreadySent ?? []) _sent.TryAdd(machine, 0);
         var servers = endpoints.Select(ServerAddress.Parse).ToArray();
         for (var i = 0; i < workers; i++)
         {
@@ -63,6 +66,16 @@ public sealed class ContactLoad : IAsyncDisposable
 
     /// <summary>Errors by name: an error code (window-unavailable...) or "unreachable" (no server answered).</summary>
     public IReadOnlyDictionary<string, int> Errors => _errors;
+
+    /// <summary>Every answer, counted by the host that gave it and what it said (count, activated).</summary>
+    public IReadOnlyDictionary<(string Host, int Count, bool Activated), long> Answers => _answers;
+
+    /// <summary>The answers the host named <paramref name="host"/> gave so far.</summary>
+    public long AnsweredBy(string host) => _answers.Where(a => a.Key.Host == host).Sum(a => a.Value);
+
+    /// <summary>How many times a worker's client moved to another host after a failure (a connection that failed,
+    /// no answer in time, a retryable error): failures that its retries kept out of <see cref="Errors"/>.</summary>
+    public long Failovers => _clients.Sum(c => c.FailoverCount);
 
     public void Start()
     {
@@ -134,6 +147,7 @@ public sealed class ContactLoad : IAsyncDisposable
                     _ => new Acknowledged(contact.Cmid, response.CurrentCount, response.Activated, response.HostTime, response.HostName),
                     (_, previous) => previous.RecordedAt >= response.HostTime ? previous
                         : new Acknowledged(contact.Cmid, response.CurrentCount, response.Activated, response.HostTime, response.HostName));
+                _answers.AddOrUpdate((response.HostName, response.CurrentCount, response.Activated), 1, (_, n) => n + 1);
                 Interlocked.Increment(ref _answered);
             }
             catch (KmsConnectionException)

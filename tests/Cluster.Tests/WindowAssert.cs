@@ -1,3 +1,5 @@
+using KmsCluster.Testing;
+
 namespace KmsCluster.Cluster.Tests;
 
 /// <summary>The guarantees of the cluster, checked on what clients were told and what the window holds.</summary>
@@ -21,6 +23,31 @@ public static class WindowAssert
         }
         // Nothing appears that no client sent.
         Assert.Subset(load.Sent.ToHashSet(), window.Machines.ToHashSet());
+    }
+
+    /// <summary>Contacts answered from a full window's grant follow their answers to the window: reads the window
+    /// through <paramref name="node"/> until it counts at least <paramref name="requests"/> requests and holds every
+    /// acknowledged contact, then checks it as <see cref="HoldsEveryAcknowledgedContact"/> does.</summary>
+    public static async Task<StoredWindow> EventuallyHoldsEveryAcknowledgedContactAsync(ContactLoad load, NodeProcess node,
+        string application, long requests, TimeSpan timeout)
+    {
+        var window = await StoredWindow.ReadWhenAsync(node, application, w => w.Requests >= requests
+            && load.AcknowledgedContacts.Values.All(a => w.Contacts.Any(c => c.Cmid == a.Cmid && c.LastContactMilliseconds >= a.RecordedAt)),
+            timeout);
+        HoldsEveryAcknowledgedContact(load, window);
+        Assert.True(window.Requests >= requests, $"the window counts {window.Requests} requests; at least {requests} were answered");
+        return window;
+    }
+
+    /// <summary>Requests for a full window of <paramref name="capacity"/>: each was answered on the host it reached,
+    /// with neither an error nor a retry on another host, activated with the capacity as its count.</summary>
+    public static void AnsweredEveryRequestFull(ContactLoad load, int capacity)
+    {
+        Assert.Empty(load.Violations);
+        Assert.Empty(load.Errors);
+        Assert.Equal(0, load.Failovers);
+        Assert.NotEmpty(load.Answers);
+        Assert.All(load.Answers.Keys, answer => Assert.Equal((capacity, true), (answer.Count, answer.Activated)));
     }
 
     /// <summary>Many more machines than the window keeps: the window holds the latest ones. Every contact

@@ -8,7 +8,8 @@ using static KmsCluster.Actors.Windows.WindowProtocol;
 namespace KmsCluster.Actors.Gateway;
 
 /// <summary>How a gateway batches.</summary>
-/// <param name="MaxBatchSize">Most contacts in one message to the window.</param>
+/// <param name="MaxBatchSize">Most contacts in one message to the window (fewer when they would take more than
+/// <see cref="RecordContacts.MaxContactBytes"/>).</param>
 /// <param name="MaxBatchesInFlight">Batches sent and not yet answered; while that many are out, contacts
 /// gather for the next batch. One (the default) lets everything that arrives during a journal write go out as
 /// the next batch: larger batches, fewer commits, more throughput under load (measured, docs/benchmarks.md).
@@ -201,7 +202,7 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
     {
         while (_queued.Count > 0 && _inFlight.Count < _settings.MaxBatchesInFlight)
         {
-            var submissions = new ContactSubmission[Math.Min(_queued.Count, _settings.MaxBatchSize)];
+            var submissions = new ContactSubmission[RecordContacts.Fitting(_queued.Select(s => s.Contact), _settings.MaxBatchSize)];
             var contacts = new Domain.ContactRequest[submissions.Length];
             for (var i = 0; i < submissions.Length; i++)
             {
@@ -232,10 +233,16 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
 
     private void SendAnswered(Domain.ContactRequest[] contacts)
     {
-        if (contacts.Length == 0) return;
-        var batchId = ++_nextBatchId;
-        _answeredInFlight.Add(batchId, new AnsweredInFlight(contacts, Environment.TickCount64 + (long)_settings.EffectiveReplyTimeout.TotalMilliseconds));
-        _windows.Tell(new RecordContacts(_applicationId, batchId, contacts, Answered: true), Self);
+        // A revocation hands over the whole buffer: as many messages as it takes.
+        for (var offset = 0; offset < contacts.Length;)
+        {
+            var length = RecordContacts.Fitting(new ArraySegment<Domain.ContactRequest>(contacts, offset, contacts.Length - offset), int.MaxValue);
+            var batch = length == contacts.Length ? contacts : contacts[offset..(offset + length)];
+            offset += length;
+            var batchId = ++_nextBatchId;
+            _answeredInFlight.Add(batchId, new AnsweredInFlight(batch, Environment.TickCount64 + (long)_settings.EffectiveReplyTimeout.TotalMilliseconds));
+            _windows.Tell(new RecordContacts(_applicationId, batchId, batch, Answered: true), Self);
+        }
     }
 
     private void ReturnAnswered(long[] batchIds)

@@ -87,10 +87,11 @@ public sealed class GrantedAnswers(TimeProvider time, int maxBuffered)
         }
     }
 
-    /// <summary>Takes up to <paramref name="max"/> answered contacts, oldest first, to send to the window.</summary>
+    /// <summary>Takes up to <paramref name="max"/> answered contacts, oldest first, as many as one message to the
+    /// window carries (<see cref="RecordContacts.Fitting"/>).</summary>
     public ContactRequest[] Drain(int max)
     {
-        lock (_gate) return DrainLocked(max);
+        lock (_gate) return DrainLocked(RecordContacts.Fitting(_answered, max));
     }
 
     /// <summary>Puts contacts whose batch failed back in front of the others, to be sent again.</summary>

@@ -1,3 +1,4 @@
+using System.Text;
 using KmsCluster.Actors.Serialization;
 using KmsCluster.Domain;
 
@@ -18,7 +19,30 @@ public static class WindowProtocol
     /// answers so that the window's latest contacts stay current, and the window never decides them together with
     /// a batch that raises its capacity (they were answered under the old one).</param>
     public sealed record RecordContacts(Guid ApplicationId, long BatchId, ContactRequest[] Contacts, bool Answered = false)
-        : IWithApplicationId;
+        : IWithApplicationId
+    {
+        /// <summary>The most bytes of contacts one message carries. A window on another node receives it through Akka
+        /// remoting, which drops a message larger than its frame (128,000 bytes by default) and tells nobody: the batch
+        /// would never be answered, and a batch of contacts answered from a grant would be sent again and dropped again.</summary>
+        public const int MaxContactBytes = 100_000;
+
+        /// <summary>How many of <paramref name="contacts"/>, from the first, one message carries: at most
+        /// <paramref name="maxContacts"/>, within <see cref="MaxContactBytes"/>, and always the first.</summary>
+        public static int Fitting(IEnumerable<ContactRequest> contacts, int maxContacts)
+        {
+            var count = 0;
+            var bytes = 0;
+            foreach (var contact in contacts)
+            {
+                // At most what the contact takes encoded (WindowSchema): four fixed64 ids, the threshold, the
+                // workstation's UTF-8 bytes and their length, two flags, the element's own tag and length.
+                bytes += 56 + Encoding.UTF8.GetByteCount(contact.Workstation);
+                if (count == maxContacts || (count > 0 && bytes > MaxContactBytes)) break;
+                count++;
+            }
+            return count;
+        }
+    }
 
     /// <summary>The batch is journaled; <paramref name="Counts"/> holds each contact's count, in order (empty for a
     /// batch of contacts already answered from a grant).</summary>
