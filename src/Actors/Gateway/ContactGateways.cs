@@ -25,9 +25,12 @@ public sealed class ContactGateways
         new(applicationIds.ToDictionary(id => id, id =>
         {
             var answers = new GrantedAnswers(time, settings.EffectiveGrants.MaxBufferedContacts);
-            var actor = system.ActorOf(ContactGateway.Props(id, windowRegion, settings, answers), "gateway-" + id.ToString("N"));
+            var actor = system.ActorOf(ContactGateway.Props(id, windowRegion, settings, answers), ActorName(id));
             return new Gateway(actor, answers);
         }), settings.MaxBatchSize);
+
+    /// <summary>The name of an application's gateway actor, under /user on every node.</summary>
+    public static string ActorName(Guid applicationId) => "gateway-" + applicationId.ToString("N");
 
     /// <summary>The grant an application's gateway holds now, if any.</summary>
     public WindowProtocol.WindowGrant? GrantOf(Guid applicationId) =>

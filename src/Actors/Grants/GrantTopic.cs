@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
+using KmsCluster.Actors.Gateway;
 using KmsCluster.Actors.Windows;
 
 namespace KmsCluster.Actors.Grants;
@@ -28,6 +29,11 @@ public abstract class GrantTopic
 
     public abstract void Publish(Guid applicationId, object message);
 
+    /// <summary>Publishes a revocation, and in a cluster also sends it to the gateway of every member directly: a
+    /// node whose subscription has not yet reached this node's mediator (it joined a moment ago) cannot hold a
+    /// grant from here, but it must still confirm, or the revocation would wait out the whole lease.</summary>
+    public abstract void Revoke(WindowProtocol.RevokeGrants revoke);
+
     private static string TopicOf(Guid applicationId) => "window-grants-" + applicationId.ToString("N");
 
     private sealed class ClusterTopic(ActorSystem system) : GrantTopic
@@ -46,6 +52,15 @@ public abstract class GrantTopic
 
         public override void Publish(Guid applicationId, object message) =>
             _mediator.Tell(new Publish(TopicOf(applicationId), message));
+
+        public override void Revoke(WindowProtocol.RevokeGrants revoke)
+        {
+            Publish(revoke.ApplicationId, revoke);
+            foreach (var node in Nodes)
+            {
+                system.ActorSelection($"{node}/user/{ContactGateways.ActorName(revoke.ApplicationId)}").Tell(revoke);
+            }
+        }
     }
 
     private sealed class LocalTopic(ActorSystem system) : GrantTopic
@@ -62,5 +77,7 @@ public abstract class GrantTopic
         }
 
         public override void Publish(Guid applicationId, object message) => system.EventStream.Publish(message);
+
+        public override void Revoke(WindowProtocol.RevokeGrants revoke) => Publish(revoke.ApplicationId, revoke);
     }
 }

@@ -52,7 +52,7 @@ internal sealed class WindowGrants(Guid applicationId, GrantSettings settings, G
     {
         _revocation = new Revocation(_durableEpoch, [.. _grantees]);
         KmsMetrics.GrantRevocations.Add(1);
-        topic.Publish(applicationId, new RevokeGrants(applicationId, _durableEpoch));
+        topic.Revoke(new RevokeGrants(applicationId, _durableEpoch));
     }
 
     /// <summary>A gateway confirmed; true when the revocation is now complete.</summary>
