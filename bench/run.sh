@@ -5,7 +5,7 @@
 # the D=16 rate (the echo also at the node's half rate), and with a connection per request (as KMS clients
 # connect); one node also with grants off (--grant-lease 0) and with a window that never fills (40 machines, every
 # contact durable); the targets of issue 12 as met / NOT met (never failing the run); then cost growth with 10k,
-# 100k and 1M machines. About 10 minutes with the defaults.
+# 100k and 1M machines. About 7-8 minutes with the defaults.
 #   bench/run.sh [--seconds 15] [--warmup 10] [--skip-grants-off] [--skip-cluster] [--skip-growth]
 # Failover time and cluster-vs-one-node throughput: dotnet run -c Release --project bench/ClusterBench
 set -euo pipefail
