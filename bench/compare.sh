@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Is this commit slower than another? Runs bench/run.sh (echo baseline, one node, 3-node cluster; no cost growth)
-# for BASE and for the working tree, alternating BASE, HEAD, BASE, HEAD, and prints each run's table: compare the
-# ratios to the echo baseline, which each run measures on the same machine a minute apart.
+# for BASE and for the working tree, alternating BASE, HEAD, BASE, HEAD, and prints each run's tables and targets:
+# compare the ratios to the echo baseline, which each run measures on the same machine a minute apart.
 #   bench/compare.sh BASE_REF [--rounds 2] [bench/run.sh options, e.g. --seconds 10 --warmup 5 --skip-cluster]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ for round in $(seq "$rounds"); do
     echo "== round $round: $side"
     log=$(mktemp)
     (cd "$tree" && bench/run.sh --skip-growth "$@") | tee "$log"
-    { echo "round $round, $side:"; grep '^|' "$log"; echo; } >>"$tables"
+    { echo "round $round, $side:"; grep -E '^(\||target )' "$log"; echo; } >>"$tables"
   done
 done
 echo
