@@ -1,5 +1,7 @@
+using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using KmsCluster.Node.Configuration;
@@ -42,6 +44,18 @@ public static class KmsClusterHosting
         {
             lease.Apply(akka);
         }
+        // The resolver decides within 0.1 s of stable-after instead of within 1 s (see ResolverTicker).
+        akka.AddStartup((system, _) =>
+        {
+            if (ResolverTicker.Tick is { } tick)
+            {
+                system.ActorOf(Props.Create(() => new ResolverTicker(tick)), "resolver-ticker");
+            }
+            else
+            {
+                system.Log.Warning("Akka.Cluster has no SplitBrainResolverBase+Tick: the split brain resolver decides on its own 1 s tick");
+            }
+        });
         akka.WithActorSystemLivenessCheck().WithAkkaClusterReadinessCheck();
         if (options.Seeds.Count == 0)
         {
