@@ -120,7 +120,8 @@ internal static class Failover
     }
 
     private static bool IsStep(string line, Guid windowsApplication) =>
-        line.Contains("Marking node(s) as UNREACHABLE", StringComparison.Ordinal) || line.Contains("SBR took decision", StringComparison.Ordinal)
+        line.Contains("Marking node(s) as UNREACHABLE", StringComparison.Ordinal) || line.Contains("SBR found unreachable", StringComparison.Ordinal)
+        || line.Contains("Lease ", StringComparison.Ordinal) || line.Contains("SBR took decision", StringComparison.Ordinal)
         || line.Contains("Leader is removing unreachable node", StringComparison.Ordinal) || line.Contains("Member removed", StringComparison.Ordinal)
         || line.Contains("ShardCoordinator", StringComparison.Ordinal) || line.Contains("Singleton", StringComparison.Ordinal)
         || line.Contains($"Window {windowsApplication} recovered", StringComparison.Ordinal);
