@@ -63,9 +63,9 @@ public static class ClusterConfig
             }
           }
           sharding {
-            # A region holding messages for a window without a home asks the coordinator again this often: after a
-            # removal the coordinator ignores the first asks until it has forgotten the removed node's region.
-            retry-interval = 100ms
+            # A region holding messages for a window without a home asks the coordinator again this often. 100 ms
+            # failed over no faster (measured) and repeats the region's warnings while a node joins 2.5 times as often.
+            retry-interval = 250ms
             coordinator-failure-backoff = 1s
             waiting-for-state-timeout = 2s
             updating-state-timeout = 2s
