@@ -18,9 +18,9 @@ public static class ClusterConfig
     /// The soonest the others may down a node that froze, less a margin. The failure detector marks a node
     /// unreachable after about 2 s without a heartbeat answer (the 500 ms interval, the 1 s acceptable pause and
     /// 5 of its 100 ms minimum deviations at phi 8); the last answer may have left up to one interval before the
-    /// freeze began, so a freeze of 1.5 s can be enough. The resolver then waits stable-after, 1.5 s: 3 s in all.
-    /// A node frozen 2.5 s or more presumes itself downed (see <see cref="FreezeWatchdog"/>); the 0.5 s margin
-    /// covers the watchdog's own 100 ms tick and a heartbeat answer that travelled slowly.
+    /// freeze began, so a freeze of 1.5 s can be enough for that. The resolver then waits stable-after, 1.5 s: 3 s
+    /// in all. A node frozen 2.5 s or more presumes itself downed (see <see cref="FreezeWatchdog"/>); the 0.5 s
+    /// margin covers the watchdog's own 100 ms tick and a heartbeat answer that travelled slowly.
     /// </summary>
     public static readonly TimeSpan PresumedDownedAfterFreeze = TimeSpan.FromSeconds(2.5);
 

@@ -48,7 +48,7 @@ public sealed class ResolverTicker : ReceiveActor, IWithTimers
                 // The cluster starts its daemons asynchronously; look again a little later.
                 if (++_lookups < MaxLookups)
                 {
-                    Timers.StartSingleTimer(nameof(Identify), LookUp.Instance, TimeSpan.FromSeconds(1));
+                    Timers.StartSingleTimer(nameof(LookUp), LookUp.Instance, TimeSpan.FromSeconds(1));
                     return;
                 }
                 _log.Warning("No split brain resolver at {0}: it decides on its own 1 s tick", ResolverPath);
