@@ -20,6 +20,7 @@ public sealed class ContactLoad : IAsyncDisposable
     private readonly List<KmsClient> _clients = [];
     private readonly Func<long, (Guid Cmid, Product Product)?> _nextContact;
     private readonly ConcurrentDictionary<Guid, Acknowledged> _acknowledged = new();
+    private readonly ConcurrentBag<DateTimeOffset> _recordedAt = [];
     private readonly ConcurrentDictionary<Guid, byte> _sent = new();
     private readonly ConcurrentBag<string> _violations = [];
     private readonly ConcurrentDictionary<string, int> _errors = new();
@@ -115,6 +116,11 @@ public sealed class ContactLoad : IAsyncDisposable
     public int AcknowledgedBy(Func<string, bool> host, DateTimeOffset since) =>
         _acknowledged.Values.Count(a => host(a.Host) && a.RecordedAt >= since);
 
+    /// <summary>When the window recorded the first contact acknowledged since <paramref name="since"/> (the
+    /// window's clock), or null when none was.</summary>
+    public DateTimeOffset? FirstAcknowledgedSince(DateTimeOffset since) =>
+        _recordedAt.Where(at => at >= since).Select(at => (DateTimeOffset?)at).Min();
+
     private async Task WorkAsync(KmsClient client)
     {
         while (!_stop.IsCancellationRequested)
@@ -148,6 +154,7 @@ public sealed class ContactLoad : IAsyncDisposable
                     (_, previous) => previous.RecordedAt >= response.HostTime ? previous
                         : new Acknowledged(contact.Cmid, response.CurrentCount, response.Activated, response.HostTime, response.HostName));
                 _answers.AddOrUpdate((response.HostName, response.CurrentCount, response.Activated), 1, (_, n) => n + 1);
+                _recordedAt.Add(response.HostTime);
                 Interlocked.Increment(ref _answered);
             }
             catch (KmsConnectionException)

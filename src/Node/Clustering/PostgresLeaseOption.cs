@@ -17,8 +17,10 @@ public sealed class PostgresLeaseOption(string connectionString) : LeaseOptionBa
             {{ConfigPath}} {
               lease-class = "{{Class.AssemblyQualifiedName}}"
               connection-string = "{{connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"")}}"
-              # A holder that dies blocks the lease for at most this long.
-              heartbeat-timeout = 4s
+              # A holder that dies blocks the lease for at most this long after its last renewal: it is free again
+              # within 3 s of the death, before the survivors' soonest decision (about 1.5 s detection + 1.5 s
+              # stable-after), so a failover never waits for it.
+              heartbeat-timeout = 3s
               heartbeat-interval = 1s
               # Long enough to wait out a dead holder's last renewal.
               lease-operation-timeout = 7s

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Hosting;
 using Akka.Persistence.Sql;
 using KmsCluster.Actors.Entities;
@@ -27,6 +28,8 @@ public static class JournalHosting
         akka.AddHocon(store.PersistenceConfig(), HoconAddMode.Prepend);
         akka.AddSetup(store.PersistenceSetup(fence));
         akka.AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
+        // The warm-up stops by itself once its recovery is over.
+        akka.AddStartup((system, _) => system.ActorOf(Props.Create(() => new JournalWarmUp()), "journal-warm-up"));
         return akka;
     }
 }
