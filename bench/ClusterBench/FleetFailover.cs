@@ -10,7 +10,8 @@ namespace KmsCluster.Bench;
 /// must still be answered (clients whose node died fail over to the next, as KMS clients do), and the p99 of the
 /// seconds around the kill is compared with the steady p99 before it. The fleet: machines start spread over
 /// the first activation interval and renew every 15 minutes (the nodes' --renewal-interval), at 720 simulated
-/// seconds per real second, so every machine asks about every 1.25 s once it has started.
+/// seconds per real second, so every machine asks about every 1.25 s once it has started; like KMS clients,
+/// each request opens a connection of its own.
 /// </summary>
 internal static class FleetFailover
 {
@@ -18,7 +19,7 @@ internal static class FleetFailover
     public static readonly string[] NodeArgs = ["--activation-interval", "15m", "--renewal-interval", "15m"];
 
     public static async Task<FleetFailoverResult> MeasureAsync(LocalCluster cluster, string resultsDirectory,
-        int machines = 20_000, int seconds = 30, int killAfterSeconds = 18)
+        int machines = 10_000, int seconds = 30, int killAfterSeconds = 18)
     {
         var endpoints = cluster.Running.Select(n => n.ActivationEndpoint).ToList();
         // Fill every window first: a full window answers on every node from its grant.
@@ -28,7 +29,7 @@ internal static class FleetFailover
 
         var started = Stopwatch.StartNew();
         var load = KmsLoad.RunAsync(endpoints, resultsDirectory, "fleet-kill", "--fleet", "--clients",
-            machines.ToString(CultureInfo.InvariantCulture), "--connections", "64", "--time-scale", "720",
+            machines.ToString(CultureInfo.InvariantCulture), "--connections", "64", "--connect-per-request", "--time-scale", "720",
             "--duration", seconds.ToString(CultureInfo.InvariantCulture) + "s", "--timeout", "10s");
         await Task.Delay(TimeSpan.FromSeconds(killAfterSeconds));
         cluster.Nodes[owner]!.Kill();

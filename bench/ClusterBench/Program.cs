@@ -2,7 +2,9 @@ using System.Globalization;
 using KmsCluster.Bench;
 using KmsCluster.Testing;
 
-// bench/ClusterBench: one run on this machine, numbers as ratios where they compare setups.
+// bench/ClusterBench: one run on this machine, numbers as ratios where they compare setups: throughput of one
+// node and of three (full windows), kill -9 of a full window's owner under fleet load, and the failover of a window
+// that is not full (grants off), step by step.
 //   dotnet run -c Release --project bench/ClusterBench -- [--runs N] [--seconds S] [--connections C] [--pipeline D]
 //     [--failover-only] [--node-arg ARG]...
 var runs = Arg("--runs", 5);
@@ -32,17 +34,23 @@ if (!failoverOnly)
     await KmsLoad.RunAsync(endpoints, results, "single-warmup", Load(3));
     single = await KmsLoad.RunAsync(endpoints, results, "single", Load(seconds));
 }
-await using (var three = await LocalCluster.StartAsync(database, "bench_triple", 3, null, nodeArgs))
+FleetFailoverResult? fleetKill = null;
+if (!failoverOnly)
 {
+    await using var three = await LocalCluster.StartAsync(database, "bench_triple", 3, null, [.. nodeArgs, .. FleetFailover.NodeArgs]);
     await three.OwnerIndexAsync("windows", TimeSpan.FromSeconds(60));
     var endpoints = three.Running.Select(n => n.ActivationEndpoint).ToList();
-    if (!failoverOnly)
-    {
-        await KmsLoad.RunAsync(endpoints, results, "triple-warmup", Load(3));
-        triple = await KmsLoad.RunAsync(endpoints, results, "triple", Load(seconds));
-    }
+    await KmsLoad.RunAsync(endpoints, results, "triple-warmup", Load(3));
+    triple = await KmsLoad.RunAsync(endpoints, results, "triple", Load(seconds));
+    // kill -9 of a full window's owner while a fleet renews through all three nodes.
+    await three.RunAsync(async () => fleetKill = await FleetFailover.MeasureAsync(three, results));
+}
 
-    // Failover: kill -9 the Windows window's owner, measure until a survivor answers for it again.
+// Failover of a window that is not full: with grants off every contact takes the durable path a filling window
+// takes, so the probes' answers wait for the window at its new home.
+await using (var three = await LocalCluster.StartAsync(database, "bench_failover", 3, null, [.. nodeArgs, "--grant-lease", "0"]))
+{
+    await three.OwnerIndexAsync("windows", TimeSpan.FromSeconds(60));
     var failovers = new List<FailoverSteps>();
     await three.RunAsync(async () =>
     {
@@ -60,6 +68,14 @@ await using (var three = await LocalCluster.StartAsync(database, "bench_triple",
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         Row("one node, PostgreSQL", single, single);
         Row("3-node cluster, PostgreSQL", triple, single);
+    }
+    if (fleetKill is not null)
+    {
+        Console.WriteLine();
+        Console.WriteLine(FleetFailoverResult.Header);
+        Console.WriteLine(fleetKill);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"target: 0 failed or timed-out requests and p99 around the kill <= 3 x steady: {(fleetKill.Load.Errors == 0 && fleetKill.P99AroundKill <= 3 * fleetKill.SteadyP99 ? "met" : "NOT met")}"));
     }
     Console.WriteLine();
     Console.WriteLine("Seconds after the kill at which the survivors logged each step (c: the killed node was the oldest, the sharding coordinator moved too):");
