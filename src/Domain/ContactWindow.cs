@@ -12,6 +12,10 @@ public sealed class ContactWindow
     private readonly LinkedList<StoredContact> _byAge = new();
     private readonly Dictionary<Guid, LinkedListNode<StoredContact>> _byMachine = new();
 
+    // Scratch space of Decide, which leaves no trace in it: the machines of the batch being decided.
+    private readonly Dictionary<Guid, BatchMachine> _batchMachines = new();
+    private const int ReusedBatchSize = 16_384;
+
     /// <summary>The highest threshold any client of this window has asked for (0 before the first contact).</summary>
     public int HighestThreshold { get; private set; }
 
@@ -81,7 +85,9 @@ public sealed class ContactWindow
         var countingBefore = CountAt(now);
 
         var counts = new int[batch.Count];
-        var machines = new Dictionary<Guid, BatchMachine>(batch.Count);
+        // Full windows decide a batch every flush interval: reuse one dictionary for those, not for a rare huge batch.
+        var machines = batch.Count <= ReusedBatchSize ? _batchMachines : new Dictionary<Guid, BatchMachine>(batch.Count);
+        machines.Clear();
         var newMachines = 0;
         var activated = 0;
         for (var i = 0; i < batch.Count; i++)
@@ -107,16 +113,18 @@ public sealed class ContactWindow
             }
         }
 
-        // The survivors: each machine's last contact of the batch, newest `capacity` of them, oldest first.
-        var lastContacts = machines.Values.OrderBy(m => m.LastIndex).ToArray();
-        var skip = Math.Max(0, lastContacts.Length - capacity);
-        var recorded = new RecordedContact[lastContacts.Length - skip];
-        for (var i = 0; i < recorded.Length; i++)
+        // The survivors: each machine's last contact of the batch, newest `capacity` of them, oldest first; found
+        // from the batch's end, so a batch far larger than the capacity costs no sort.
+        var recorded = new RecordedContact[Math.Min(capacity, machines.Count)];
+        for (int i = batch.Count - 1, next = recorded.Length; next > 0; i--)
         {
-            var machine = lastContacts[skip + i];
-            var contact = batch[machine.LastIndex];
-            recorded[i] = new RecordedContact(contact.ClientMachineId, contact.ProductId, contact.Workstation,
-                contact.IsVirtualMachine, machine.OtherWorkstation);
+            var contact = batch[i];
+            var machine = machines[contact.ClientMachineId];
+            if (machine.LastIndex == i)
+            {
+                recorded[--next] = new RecordedContact(contact.ClientMachineId, contact.ProductId, contact.Workstation,
+                    contact.IsVirtualMachine, machine.OtherWorkstation);
+            }
         }
         return new BatchDecision(new ContactsRecorded(now, highest, recorded, batch.Count, activated), counts);
     }

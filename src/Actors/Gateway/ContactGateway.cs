@@ -97,7 +97,10 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         {
             if (_answeredInFlight.Remove(accepted.BatchId))
             {
-                FlushAnswered();
+                // The timer sends the rest: one event per flush interval, not one per commit, keeps the journal's
+                // commits (and their fsyncs) few while answers do not wait for them. A full batch or a node
+                // draining for shutdown goes at once.
+                if (_drainWaiters.Count > 0 || _answers.Buffered >= _settings.MaxBatchSize) FlushAnswered();
                 return;
             }
             if (!_inFlight.Remove(accepted.BatchId, out var batch)) return; // already timed out
