@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Akka.Actor;
 using KmsCluster.Actors.Grants;
 using KmsCluster.Actors.Windows;
+using KmsCluster.Domain;
 using KmsCluster.Protocol.Wire;
 
 namespace KmsCluster.Actors.Gateway;
@@ -51,14 +52,26 @@ public sealed class ContactGateways
             }
         }));
 
+    /// <summary>Answers <paramref name="contact"/> at once when its gateway's grant covers it: the count and the
+    /// host's time to answer with, and the contact follows to the window behind the answer. Else false, and the
+    /// caller submits it (the socket layer asks here first, so a granted answer costs no submission object).</summary>
+    public bool TryAnswer(Guid applicationId, in ContactRequest contact, out int count, out DateTimeOffset answeredAt)
+    {
+        if (!_byApplication.TryGetValue(applicationId, out var gateway))
+        {
+            (count, answeredAt) = (0, default);
+            return false;
+        }
+        return TryAnswer(gateway, contact, out count, out answeredAt);
+    }
+
     public void Submit(ContactSubmission submission)
     {
         if (_byApplication.TryGetValue(submission.ApplicationId, out var gateway))
         {
-            if (gateway.Answers.TryAnswer(submission.Contact, out var count, out var answeredAt, out var buffered))
+            if (TryAnswer(gateway, submission.Contact, out var count, out var answeredAt))
             {
                 submission.Recorded(answeredAt, count);
-                if (buffered == _flushAt) gateway.Actor.Tell(FlushAnswered.Instance, ActorRefs.NoSender);
                 return;
             }
             gateway.Actor.Tell(submission, ActorRefs.NoSender);
@@ -67,6 +80,13 @@ public sealed class ContactGateways
         {
             submission.Failed(ErrorCode.UnknownProduct, $"application {submission.ApplicationId} has no window on this host");
         }
+    }
+
+    private bool TryAnswer(Gateway gateway, in ContactRequest contact, out int count, out DateTimeOffset answeredAt)
+    {
+        if (!gateway.Answers.TryAnswer(contact, out count, out answeredAt, out var buffered)) return false;
+        if (buffered == _flushAt) gateway.Actor.Tell(FlushAnswered.Instance, ActorRefs.NoSender);
+        return true;
     }
 
     private sealed record Gateway(IActorRef Actor, GrantedAnswers Answers);

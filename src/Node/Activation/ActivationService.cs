@@ -22,9 +22,9 @@ public interface IResponseSink
 
 /// <summary>
 /// The host's decisions at the edge, before a request reaches a window: is the product known here, does
-/// it belong to the application the client named, is the client's clock within 4 hours. A valid request
-/// becomes a <see cref="PendingActivation"/> for the gateway; the answer is built when the window has
-/// journaled the contact. Counts every request and answer for the stats and logs one line per activation.
+/// it belong to the application the client named, is the client's clock within 4 hours. A valid request that
+/// a full window's grant covers is answered at once; any other becomes a <see cref="PendingActivation"/> for the
+/// gateway, answered when the window has journaled the contact. Counts every request and answer for the stats and logs one line per activation.
 /// </summary>
 public sealed partial class ActivationService(
     ProductCatalog catalog,
@@ -68,9 +68,21 @@ public sealed partial class ActivationService(
                 $"client clock {request.ClientTime:yyyy-MM-ddTHH:mm:ssZ} is {Describe(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the host clock {now:yyyy-MM-ddTHH:mm:ssZ}; at most 4 hours are allowed");
         }
         // Registered when the actor system started (ActivationHosting); IsServing above implies it has.
-        registry.Get<ContactGatewaysRef>().Tell(new PendingActivation(this, sink, requestId, request, product), ActorRefs.NoSender);
+        var gateways = (ContactGatewaysRef)registry.Get<ContactGatewaysRef>();
+        var submittedAt = Stopwatch.GetTimestamp();
+        // A full window's grant answers here and now; only the other requests need a submission to wait on.
+        if (gateways.Gateways.TryAnswer(product.Application.Id, Contact(request, product), out var count, out var answeredAt))
+        {
+            Answer(sink, requestId, request, product, answeredAt, count, submittedAt);
+            return null;
+        }
+        gateways.Tell(new PendingActivation(this, sink, requestId, request, product, submittedAt), ActorRefs.NoSender);
         return null;
     }
+
+    /// <summary>The contact a request makes with the window of its product's application.</summary>
+    internal static ContactRequest Contact(in ActivationRequest request, Product product) =>
+        new(request.ClientMachineId, product.Id, product.Threshold, request.Workstation, request.IsVirtualMachine, request.LicenseState);
 
     /// <summary>A request frame that could not be decoded or is of a version this host does not speak.</summary>
     public ErrorResponse RefusedFrame(ErrorCode code, string message)
@@ -86,12 +98,14 @@ public sealed partial class ActivationService(
         return new ErrorResponse(code, code.IsRetryable() ? 1000u : 0u, message);
     }
 
-    internal void Complete(PendingActivation pending, DateTimeOffset recordedAt, int count)
+    internal void Complete(PendingActivation pending, DateTimeOffset recordedAt, int count) =>
+        Answer(pending.Sink, pending.RequestId, pending.Request, pending.Product, recordedAt, count, pending.SubmittedAt);
+
+    private void Answer(IResponseSink sink, uint requestId, in ActivationRequest request, Product product,
+        DateTimeOffset recordedAt, int count, long submittedAt)
     {
-        var product = pending.Product;
-        var request = pending.Request;
         var (activated, validUntil) = ActivationPolicy.Decide(count, product.Threshold, recordedAt);
-        KmsMetrics.ActivationDuration.Record(Stopwatch.GetElapsedTime(pending.SubmittedAt).TotalMilliseconds);
+        KmsMetrics.ActivationDuration.Record(Stopwatch.GetElapsedTime(submittedAt).TotalMilliseconds);
         stats.Answered(activated);
         if (log.IsEnabled(LogLevel.Debug))
         {
@@ -109,7 +123,7 @@ public sealed partial class ActivationService(
             validUntil,
             options.ActivationIntervalMinutes,
             options.RenewalIntervalMinutes);
-        pending.Sink.Send(pending.RequestId, response);
+        sink.Send(requestId, response);
     }
 
     internal void Fail(PendingActivation pending, ErrorCode code, string message)
@@ -136,15 +150,15 @@ internal sealed class PendingActivation(
     IResponseSink sink,
     uint requestId,
     ActivationRequest request,
-    Product product)
-    : ContactSubmission(product.Application.Id, new ContactRequest(request.ClientMachineId, product.Id,
-        product.Threshold, request.Workstation, request.IsVirtualMachine, request.LicenseState))
+    Product product,
+    long submittedAt)
+    : ContactSubmission(product.Application.Id, ActivationService.Contact(request, product))
 {
     public IResponseSink Sink { get; } = sink;
     public uint RequestId { get; } = requestId;
     public ActivationRequest Request { get; } = request;
     public Product Product { get; } = product;
-    public long SubmittedAt { get; } = Stopwatch.GetTimestamp();
+    public long SubmittedAt { get; } = submittedAt;
 
     public override void Recorded(DateTimeOffset recordedAt, int count) => service.Complete(this, recordedAt, count);
 
