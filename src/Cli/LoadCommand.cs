@@ -30,6 +30,7 @@ internal static class LoadCommand
         var pipeline = new Option<int>("--pipeline") { Description = "requests in flight per connection", DefaultValueFactory = _ => 16 };
         var duration = new Option<string?>("--duration") { Description = "how long to run: 30s, 2m, 500ms or seconds (default 30s)" };
         var requests = new Option<long?>("--requests") { Description = "stop after this many requests instead of a duration" };
+        var warmup = new Option<string?>("--warmup") { Description = "the run's first part, not reported: the load runs this long first on the same connections and schedule, then --duration is measured (not with --fleet or --requests)" };
         var rate = new Option<string?>("--rate") { Description = "open loop: requests per second in total, at fixed intervals; latency counts from the scheduled time" };
         var product = new Option<string[]>("--product") { Description = "edition (slug, id or name from `kms products`); repeat for several; default: the fleet mix" };
         var seed = new Option<long>("--seed") { Description = "seed of the simulated machines' CMIDs and editions; the same seed hits the same machines", DefaultValueFactory = _ => 1 };
@@ -48,7 +49,7 @@ internal static class LoadCommand
 
         var command = new Command("load", "load hosts with activation requests and report throughput and latency")
         {
-            server, discover, dnsServer, clients, connections, pipeline, connectPerRequest, duration, requests, rate, product, seed, timeout, fleet,
+            server, discover, dnsServer, clients, connections, pipeline, connectPerRequest, duration, requests, warmup, rate, product, seed, timeout, fleet,
             timeScale, bootStorm, json, html,
         };
         command.SetAction(async (result, cancellationToken) =>
@@ -70,6 +71,15 @@ internal static class LoadCommand
                 if (fleetMode && rateText is not null)
                 {
                     throw new UsageException("--rate is for the open loop; --fleet machines ask on their own schedule");
+                }
+                var warmupText = result.GetValue(warmup);
+                if (fleetMode && warmupText is not null)
+                {
+                    throw new UsageException("--warmup is for the closed and open loops; a fleet's start is part of what it simulates");
+                }
+                if (warmupText is not null && requestCount is not null)
+                {
+                    throw new UsageException("--warmup goes with --duration, not --requests");
                 }
                 if (!fleetMode && (timeScaleText is not null || result.GetValue(bootStorm)))
                 {
@@ -96,6 +106,7 @@ internal static class LoadCommand
                     ConnectPerRequest = perRequest,
                     Duration = requestCount is null ? durationText is null ? DefaultDuration : Duration(durationText, "--duration") : null,
                     Requests = requestCount is { } n ? n > 0 ? n : throw new UsageException($"--requests: must be more than 0, got {n}") : null,
+                    Warmup = warmupText is null ? null : Duration(warmupText, "--warmup"),
                     Rate = rateText is null ? null : Positive(rateText, "--rate", MaxRate),
                     Seed = result.GetValue(seed),
                     Timeout = Duration(result.GetValue(timeout)!, "--timeout"),

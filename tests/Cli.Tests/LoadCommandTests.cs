@@ -161,6 +161,28 @@ public sealed class LoadCommandTests
     }
 
     [Fact]
+    public async Task A_warmup_runs_the_same_load_first_and_reports_only_what_follows()
+    {
+        // The first 100 requests (due in the first 0.1 s of a 1 s warm-up) are refused; none of that is reported.
+        await using var host = new LoadFakeHost("cold") { Refuse = n => n < 100 ? ErrorCode.ServerBusy : null };
+
+        var (exit, report, stdout, stderr) = await RunJsonAsync("--server", host.Address.ToString(),
+            "--rate", "1000", "--warmup", "1s", "--duration", "1s", "--connections", "2", "--pipeline", "16");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(1, report.Double("warmupSeconds"));
+        Assert.Empty(report.GetProperty("errors").EnumerateObject());
+        Assert.Equal(report.Long("responses"), report.Long("answers"));
+        // The warm-up's requests reached the host on the same connections, and are not in the report.
+        Assert.True(host.RequestsReceived >= report.Long("responses") + 100, $"{host.RequestsReceived} received; {report}");
+        Assert.Equal(2, host.ConnectionsAccepted);
+        var timeline = report.GetProperty("timeline").EnumerateArray().ToArray();
+        Assert.Equal(Enumerable.Range(1, timeline.Length).Select(i => (long)i), timeline.Select(t => t.Long("second")));
+        Assert.Equal(report.Long("responses"), timeline.Sum(t => t.Long("responses")));
+        Assert.Contains("after a 1 s warm-up (not reported)", stdout);
+    }
+
+    [Fact]
     public async Task Closed_loop_latency_is_the_service_time_when_the_generator_waits_for_each_answer()
     {
         // The same host as above in a closed loop: every request is sent when the previous one is answered, so the
@@ -246,6 +268,8 @@ public sealed class LoadCommandTests
     [InlineData("--duration", "soon")]
     [InlineData("--duration", "-5s")]
     [InlineData("--duration", "0")]
+    [InlineData("--warmup", "soon")]
+    [InlineData("--warmup", "0")]
     [InlineData("--timeout", "never")]
     [InlineData("--product", "windows-99-ultimate")]
     [InlineData("--connections", "many")]
@@ -272,6 +296,8 @@ public sealed class LoadCommandTests
     [Theory]
     [InlineData("--duration", "5s", "--requests", "10")]
     [InlineData("--fleet", "--rate", "10", "--duration", "1s")]
+    [InlineData("--fleet", "--warmup", "1s", "--duration", "1s")]
+    [InlineData("--warmup", "1s", "--requests", "10")]
     public async Task Conflicting_options_exit_4(params string[] options)
     {
         await using var host = FakeKmsHost.Start("host", HostReply.Answer);

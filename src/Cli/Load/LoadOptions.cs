@@ -36,6 +36,11 @@ public sealed record LoadOptions
     /// <summary>Stop after this many requests were sent; null with <see cref="Duration"/>.</summary>
     public long? Requests { get; init; }
 
+    /// <summary>The run's first part, not reported: the load runs this long on the same connections and schedule,
+    /// then <see cref="Duration"/> is measured, so a fresh generator's start-up and the load's onset do not count
+    /// in a steady-state figure. Closed and open loop with a duration only.</summary>
+    public TimeSpan? Warmup { get; init; }
+
     /// <summary>Open loop: requests per second over all connections.</summary>
     public double? Rate { get; init; }
 

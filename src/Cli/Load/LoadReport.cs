@@ -13,6 +13,7 @@ public sealed record LoadReportDocument(
     [property: JsonPropertyName("rate")] double? Rate,
     [property: JsonPropertyName("clients")] int Clients,
     [property: JsonPropertyName("durationSeconds")] double DurationSeconds,
+    [property: JsonPropertyName("warmupSeconds"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? WarmupSeconds,
     [property: JsonPropertyName("answers")] long Answers,
     [property: JsonPropertyName("responses")] long Responses,
     [property: JsonPropertyName("activated")] long Activated,
@@ -78,6 +79,7 @@ public static class LoadReport
             o.Rate,
             o.Clients,
             Math.Round(result.Elapsed.TotalSeconds, 3),
+            o.Warmup?.TotalSeconds,
             s.Answers,
             s.Responses,
             s.Activated,
@@ -111,7 +113,7 @@ public static class LoadReport
         };
         var line = Inv($"kms load: {shape}, {o.Clients} CMIDs, servers {string.Join(", ", o.Servers)}");
         output.WriteLine(result.Cancelled ? line + " (stopped early)" : line);
-        output.WriteLine(Inv($"  duration     {result.Elapsed.TotalSeconds:0.000} s"));
+        output.WriteLine(Inv($"  duration     {result.Elapsed.TotalSeconds:0.000} s{(o.Warmup is { } w ? $" after a {w.TotalSeconds:0.###} s warm-up (not reported)" : "")}"));
         output.WriteLine(Inv($"  responses    {s.Responses} ({s.Answers} answers, {s.Responses - s.Answers} error responses)"));
         output.WriteLine(Inv($"  throughput   {result.Throughput:0.0} answers/s"));
         output.WriteLine(Inv($"  answers      {s.Activated} activated, {s.NotActivated} not activated"));

@@ -57,6 +57,9 @@ public abstract class LoadRun
     /// <summary>When the first request was due (a <see cref="Stopwatch"/> timestamp).</summary>
     private protected long StartTimestamp { get; private set; }
 
+    /// <summary>When the reported part of the run began: the start, or the end of the warm-up.</summary>
+    private long _measuredFrom;
+
     /// <summary>The end of <see cref="LoadOptions.Duration"/>, or <see cref="long.MaxValue"/>.</summary>
     private protected long EndTimestamp { get; private set; } = long.MaxValue;
 
@@ -71,6 +74,10 @@ public abstract class LoadRun
         if (options.ConnectPerRequest && options.Pipeline != 1)
         {
             throw new ArgumentException("a connection per request carries one request: the pipeline must be 1", nameof(options));
+        }
+        if (options.Warmup is not null && (options.Mode == LoadMode.Fleet || options.Duration is null))
+        {
+            throw new ArgumentException("a warm-up is for the closed and open loops, with a duration", nameof(options));
         }
         LoadRun run = options.Mode == LoadMode.Fleet ? new FleetRun(options, fleet, progress) : new PacedRun(options, fleet, progress);
         return run.RunAsync(cancellationToken);
@@ -108,8 +115,11 @@ public abstract class LoadRun
         }
 
         StartTimestamp = Stopwatch.GetTimestamp();
-        if (Options.Duration is { } duration)
+        Volatile.Write(ref _measuredFrom, StartTimestamp);
+        if (Options.Duration is { } measured)
         {
+            // The warm-up runs first, on the same connections and the same schedule, and is not reported.
+            var duration = measured + (Options.Warmup ?? TimeSpan.Zero);
             EndTimestamp = StartTimestamp + (long)(duration.TotalSeconds * Stopwatch.Frequency);
             stopping.CancelAfter(duration);
         }
@@ -137,20 +147,26 @@ public abstract class LoadRun
         await sampler;
 
         Stats.Sample(final: true);
-        return new LoadResult(Options, Stats.Summary(), Stopwatch.GetElapsedTime(StartTimestamp, end), FleetSummary(end),
+        return new LoadResult(Options, Stats.Summary(), Stopwatch.GetElapsedTime(Volatile.Read(ref _measuredFrom), end), FleetSummary(end),
             cancellationToken.IsCancellationRequested);
     }
 
     private async Task SampleAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
+            if (Options.Warmup is { } warmup)
+            {
+                await Task.Delay(warmup, stop);
+                Stats.Restart();
+                Volatile.Write(ref _measuredFrom, Stopwatch.GetTimestamp());
+            }
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             while (await timer.WaitForNextTickAsync(stop))
             {
                 Volatile.Write(ref _clientTimeTicks, DateTimeOffset.UtcNow.UtcTicks);
                 var second = Stats.Sample();
-                _progress?.Invoke(Stats.Progress(Stopwatch.GetElapsedTime(StartTimestamp), second));
+                _progress?.Invoke(Stats.Progress(Stopwatch.GetElapsedTime(Volatile.Read(ref _measuredFrom)), second));
             }
         }
         catch (OperationCanceledException)

@@ -28,6 +28,9 @@ internal sealed class LoadStats
     private readonly LongHistogram? _connectTotal;
     private readonly List<TimelinePoint> _timeline = [];
     private Totals _previous;
+    private Totals _baseline;
+    private IReadOnlyDictionary<string, long> _baselineErrors = new Dictionary<string, long>();
+    private IReadOnlyDictionary<string, long> _baselineConnectErrors = new Dictionary<string, long>();
     private long _lastSampleTicks;
 
     public LoadStats(int shards, bool connectPerRequest = false)
@@ -81,17 +84,55 @@ internal sealed class LoadStats
         return point;
     }
 
+    /// <summary>Ends a warm-up: everything recorded so far is dropped, and the totals, percentiles and timeline
+    /// count from here. Only the sampler calls this.</summary>
+    public void Restart()
+    {
+        foreach (var shard in _shards)
+        {
+            shard.Latency.GetIntervalHistogramInto(_scratch);
+            shard.ConnectLatency.GetIntervalHistogramInto(_scratch);
+        }
+        _total.Reset();
+        _connectTotal?.Reset();
+        _timeline.Clear();
+        _previous = _baseline = Totals.Of(_shards);
+        _baselineErrors = AllErrors();
+        _baselineConnectErrors = ConnectErrors();
+        _lastSampleTicks = Stopwatch.GetTimestamp();
+    }
+
     /// <summary>Totals and whole-run percentiles as of the last <see cref="Sample"/>, for live progress.</summary>
     public LoadProgress Progress(TimeSpan elapsed, TimelinePoint lastSecond) => new(elapsed, lastSecond,
-        _previous.Responses, _previous.Failures,
+        _previous.Responses - _baseline.Responses, _previous.Failures - _baseline.Failures,
         _total.TotalCount > 0 ? Milliseconds(_total.GetValueAtPercentile(50)) : null,
         _total.TotalCount > 0 ? Milliseconds(_total.GetValueAtPercentile(99)) : null,
-        _previous.ConnectFailures);
+        _previous.ConnectFailures - _baseline.ConnectFailures);
 
-    /// <summary>Everything sampled so far; call after <see cref="Sample"/>.</summary>
+    /// <summary>Everything sampled so far (since the warm-up); call after <see cref="Sample"/>.</summary>
     public LoadSummary Summary()
     {
-        var totals = _previous;
+        var totals = _previous.Minus(_baseline);
+        return new LoadSummary(totals.Answers, totals.Responses, totals.Activated, totals.NotActivated,
+            Since(AllErrors(), _baselineErrors), LatencyOf(_total), [.. _timeline],
+            _connectTotal is null ? null : new ConnectSummary(totals.Connects, Since(ConnectErrors(), _baselineConnectErrors), LatencyOf(_connectTotal)));
+    }
+
+    /// <summary>The counts of <paramref name="now"/> that grew since <paramref name="before"/>, by how much.</summary>
+    private static SortedDictionary<string, long> Since(SortedDictionary<string, long> now, IReadOnlyDictionary<string, long> before)
+    {
+        var grown = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (name, count) in now)
+        {
+            var more = count - before.GetValueOrDefault(name);
+            if (more > 0) grown[name] = more;
+        }
+        return grown;
+    }
+
+    /// <summary>Error responses by code name and requests without an answer, since the run began.</summary>
+    private SortedDictionary<string, long> AllErrors()
+    {
         var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var shard in _shards)
         {
@@ -106,8 +147,7 @@ internal sealed class LoadStats
                 Add(errors, NoAnswer, noAnswer);
             }
         }
-        return new LoadSummary(totals.Answers, totals.Responses, totals.Activated, totals.NotActivated, errors, LatencyOf(_total),
-            [.. _timeline], _connectTotal is null ? null : new ConnectSummary(totals.Connects, ConnectErrors(), LatencyOf(_connectTotal)));
+        return errors;
     }
 
     /// <summary>Failures to connect by kind: refused, reset, timeout, no-local-port, other.</summary>
@@ -245,6 +285,10 @@ internal sealed class LoadStats
             }
             return new Totals(answers, answers + errors, activated, notActivated, errors + noAnswers, connects, connectFailures);
         }
+
+        public Totals Minus(Totals before) => new(Answers - before.Answers, Responses - before.Responses,
+            Activated - before.Activated, NotActivated - before.NotActivated, Failures - before.Failures,
+            Connects - before.Connects, ConnectFailures - before.ConnectFailures);
     }
 }
 
