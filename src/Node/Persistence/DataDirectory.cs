@@ -24,6 +24,14 @@ public sealed class DataDirectory(string path)
     /// <summary>The host keys this host holds an activation for (Licensing.HostKeyActivation), one key id a line.</summary>
     public string HostKeyActivationsFile => File("host-key-activations");
 
+    /// <summary>The host's own ECDSA key pair (PKCS#8 PEM, owner-only), made on first start: the authority
+    /// certifies its public half, and the node signs its answers with it.</summary>
+    public string HostSigningKeyFile => File("host-signing.key");
+
+    /// <summary>The certificates the licensing authority gave this host, one file per host key:
+    /// <c>host-certificates/KEYID.json</c>.</summary>
+    public string HostCertificatesDirectory => File("host-certificates");
+
     private string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>Creates the directory if needed and takes its lock.</summary>

@@ -93,6 +93,20 @@ public sealed class LicensingAuthority : IDisposable
         return unsigned with { Signature = Sign(unsigned.CanonicalBytes()) };
     }
 
+    /// <summary>Certifies that host <paramref name="hostId"/> with <paramref name="hostPublicKey"/> serves
+    /// <paramref name="key"/>'s group, from <paramref name="now"/> for <paramref name="validity"/> (default
+    /// <see cref="HostCertificate.DefaultValidity"/>) or until the key expires, whichever is first. The caller
+    /// (the authority service) has checked the key and the host limits.</summary>
+    public HostCertificate Certify(HostKey key, Guid hostId, byte[] hostPublicKey, DateTimeOffset now, TimeSpan? validity = null)
+    {
+        var issuedAt = WholeSeconds(now);
+        var expiresAt = issuedAt + (validity ?? HostCertificate.DefaultValidity);
+        if (key.ExpiresAt is { } keyExpires && keyExpires < expiresAt) expiresAt = keyExpires;
+        var unsigned = new HostCertificate(key.KeyId, key.Group, key.Organisation, hostId, hostPublicKey, issuedAt,
+            expiresAt, Public.Fingerprint, []);
+        return unsigned with { Signature = Sign(unsigned.CanonicalBytes()) };
+    }
+
     /// <summary>Signs raw bytes the way host keys are signed (tests use it to sign what a tamperer would).</summary>
     public byte[] Sign(byte[] data) =>
         _key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
@@ -158,6 +172,12 @@ public sealed class TrustedAuthority
     public bool HasSigned(HostKey key) =>
         key.Signature.Length == 64 &&
         _key.VerifyData(key.CanonicalBytes(), key.Signature, HashAlgorithmName.SHA256,
+            DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+
+    /// <summary>True when <paramref name="certificate"/>'s signature is this authority's over its canonical form.</summary>
+    public bool HasSigned(HostCertificate certificate) =>
+        certificate.Signature.Length == 64 &&
+        _key.VerifyData(certificate.CanonicalBytes(), certificate.Signature, HashAlgorithmName.SHA256,
             DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
     private static string FingerprintOf(ECDsa key) =>
