@@ -16,16 +16,16 @@ internal static class AdminApi
     public const string DefaultEndpoint = "127.0.0.1:8688";
 
     /// <summary>
-    /// Sends one request without a body (a GET, or a POST that is an action such as a re-activation). The body is
+    /// Sends one request (a GET, a POST that is an action such as a re-activation, or a PUT of a document). The answer is
     /// kept as it came: <c>--json</c> prints it untouched, and an error answer holds an <see cref="ErrorJson"/>.
     /// </summary>
     /// <exception cref="HttpRequestException">the admin API is unreachable.</exception>
     /// <exception cref="TaskCanceledException">no answer in time.</exception>
     public static async Task<AdminAnswer> SendAsync(HttpMethod method, ServerAddress admin, string path,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, HttpContent? body = null)
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://{admin}"), Timeout = TimeSpan.FromSeconds(15) };
-        using var request = new HttpRequestMessage(method, path);
+        using var request = new HttpRequestMessage(method, path) { Content = body };
         using var response = await http.SendAsync(request, cancellationToken);
         return new AdminAnswer(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }

@@ -12,13 +12,14 @@ namespace KmsCluster.Cli;
 /// <summary>
 /// <c>kms keys</c>: host keys. <c>authority-init</c> creates a licensing authority's key pair, <c>issue</c> signs a
 /// host key with it, <c>status</c> shows a node's keys and the cluster's host activation ledger, <c>reactivate</c>
-/// re-activates a node under one of its keys.
+/// re-activates a node under one of its keys; <c>request</c> and <c>install</c> carry a node's activation to the
+/// licensing authority and its certificate back, offline (KeysCommand.Offline.cs).
 /// </summary>
-internal static class KeysCommand
+internal static partial class KeysCommand
 {
     public static Command Create(CliOutput output) => new("keys", "host keys: create an authority, issue keys, show and re-activate a node's keys")
     {
-        AuthorityInit(output), Issue(output), Status(output), Reactivate(output),
+        AuthorityInit(output), Issue(output), Status(output), Reactivate(output), Request(output), Install(output),
     };
 
     private static Command AuthorityInit(CliOutput output)

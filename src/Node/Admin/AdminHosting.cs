@@ -43,6 +43,7 @@ public static class AdminHosting
         app.MapAdminApi();
         app.MapDnsApi();
         app.MapLicensingApi();
+        app.MapHostCertificateApi();
         return app;
     }
 

@@ -15,10 +15,13 @@ namespace KmsCluster.Node.Licensing;
 /// <c>host-key-activations</c>): a plain restart asks the ledger without counting anything; a host whose data
 /// directory has no record of a key (reinstalled, restored) re-activates, which counts against the key's 9
 /// re-activations. The operator can also re-activate explicitly (<see cref="ReactivateAsync"/>, the admin API).
-/// The ledger is asked until it answers: it may be moving between nodes or the journal may be down.
+/// The ledger is asked until it answers: it may be moving between nodes or the journal may be down. A key for
+/// which this host holds the licensing authority's certificate (<see cref="HostCertificates"/>) is active without
+/// the ledger: the authority counts hosts for everyone who uses the key.
 /// </summary>
 public sealed partial class HostKeyActivation(
     HostLicence licence,
+    HostCertificates certificates,
     ActorRegistry registry,
     HostIdentity host,
     DataDirectory data,
@@ -36,6 +39,12 @@ public sealed partial class HostKeyActivation(
     {
         foreach (var key in licence.Keys.Where(k => k.Problem == HostKeyProblem.Pending))
         {
+            // The licensing authority's certificate is its answer, and the truth: the cluster's ledger is not asked.
+            if (certificates.For(key.Key.KeyId) is { } certificate)
+            {
+                licence.Certified(key.Key.KeyId, certificate);
+                continue;
+            }
             var reactivate = !HoldsActivation(key.Key.KeyId);
             _ = Task.Run(() => ActivateAsync(key.Key, reactivate, lifetime.ApplicationStopping), CancellationToken.None);
         }

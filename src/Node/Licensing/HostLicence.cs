@@ -96,7 +96,37 @@ public sealed partial class HostLicence : IDisposable
         !_verdicts.Refused.TryGetValue(product.Id, out refusal);
 
     /// <summary>The ledger answered this host's activation under <paramref name="keyId"/>.</summary>
-    public void LedgerAnswered(string keyId, HostActivationOutcome outcome)
+    public void LedgerAnswered(string keyId, HostActivationOutcome outcome) => Answered(keyId, outcome, "the host activation ledger");
+
+    /// <summary>The licensing authority answered this host's activation under <paramref name="keyId"/>: its
+    /// answer is the truth, whatever the cluster's ledger said.</summary>
+    public void AuthorityAnswered(string keyId, HostActivationOutcome outcome) => Answered(keyId, outcome, "the licensing authority");
+
+    /// <summary>This host holds the authority's certificate for <paramref name="keyId"/>: the key is active, whatever
+    /// the cluster's ledger said (<see cref="HostCertification"/> asks for a new certificate before this one ends).</summary>
+    public void Certified(string keyId, HostCertificate certificate)
+    {
+        lock (_gate)
+        {
+            var index = _keys.ToList().FindIndex(k => k.Key.KeyId == keyId);
+            if (index < 0 || _keys[index].Problem is not (HostKeyProblem.None or HostKeyProblem.Pending
+                or HostKeyProblem.HostLimitReached or HostKeyProblem.ReactivationLimitReached))
+            {
+                return;
+            }
+            var updated = _keys[index] with
+            {
+                Problem = HostKeyProblem.None,
+                Reason = $"certified by the licensing authority until {HostKey.FormatTime(certificate.ExpiresAt)}",
+            };
+            var keys = _keys.ToList();
+            keys[index] = updated;
+            Report(updated);
+            Publish(keys);
+        }
+    }
+
+    private void Answered(string keyId, HostActivationOutcome outcome, string by)
     {
         lock (_gate)
         {
@@ -108,15 +138,15 @@ public sealed partial class HostLicence : IDisposable
                 HostActivationOutcome.HostLimitReached => key with
                 {
                     Problem = HostKeyProblem.HostLimitReached,
-                    Reason = $"refused by the host activation ledger: the key has activated its limit of {key.Key.HostLimit} hosts (the authority can issue a key with a larger --max-hosts)",
+                    Reason = $"refused by {by}: the key has activated its limit of {key.Key.HostLimit} hosts (the authority can issue a key with a larger --max-hosts)",
                 },
                 HostActivationOutcome.ReactivationLimitReached when key.Problem == HostKeyProblem.Pending => key with
                 {
                     Problem = HostKeyProblem.ReactivationLimitReached,
-                    Reason = $"refused by the host activation ledger: this host was re-activated {HostKey.MaxReactivations} times with the key",
+                    Reason = $"refused by {by}: this host was re-activated {HostKey.MaxReactivations} times with the key",
                 },
                 HostActivationOutcome.ReactivationLimitReached => key, // an explicit re-activation: the host keeps its activation
-                _ => key with { Problem = HostKeyProblem.None, Reason = $"the host activation ledger confirmed this host ({Admin.LicensingApi.Outcome(outcome)})" },
+                _ => key with { Problem = HostKeyProblem.None, Reason = $"{by} confirmed this host ({Admin.LicensingApi.Outcome(outcome)})" },
             };
             if (updated == key) return;
             var keys = _keys.ToList();

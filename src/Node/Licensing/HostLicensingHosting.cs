@@ -13,6 +13,7 @@ public static class HostLicensingHosting
     public static IServiceCollection AddHostLicensing(this IServiceCollection services)
     {
         services.AddSingleton<HostLicence>();
+        services.AddSingleton<HostCertificates>();
         services.AddSingleton<HostKeyActivation>();
         services.AddHostedService(sp => sp.GetRequiredService<HostKeyActivation>());
         return services;

@@ -19,6 +19,7 @@ namespace KmsCluster.Protocol.Admin;
 [JsonSerializable(typeof(HostJson))]
 [JsonSerializable(typeof(IReadOnlyList<HostKeyLedgerJson>))]
 [JsonSerializable(typeof(ReactivationJson))]
+[JsonSerializable(typeof(HostCertificateJson))]
 [JsonSerializable(typeof(DnsStatusJson))]
 [JsonSerializable(typeof(ErrorJson))]
 public sealed partial class AdminJson : JsonSerializerContext
