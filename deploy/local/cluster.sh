@@ -197,7 +197,7 @@ for ((i = 0; i < nodes; i++)); do
     --data "$dir/node$i" \
     --name "node$i" \
     --db "$db" \
-    --authority-key "$repo/deploy/demo-licence/authority.pub" \
+    --authority-keys "$repo/deploy/demo-licence" \
     --host-key "$repo/deploy/demo-licence/windows-server-2025.hostkey.json" \
     --host-key "$repo/deploy/demo-licence/office-ltsc-2024.hostkey.json" \
     >"$log" 2>&1 &

@@ -69,6 +69,25 @@ public sealed class HostCertificateProcessTests
         }
     }
 
+    [Fact]
+    public async Task With_an_authority_key_pair_for_evaluation_a_node_certifies_itself_once_the_ledger_confirms_it()
+    {
+        using var data = new TempDirectory();
+        await using var node = await NodeProcess.StartAsync(data.Path, [.. DemoLicence.Args, "--authority-keys", DemoLicence.Directory]);
+        var trusted = TrustedAuthority.Load(DemoLicence.AuthorityPublicKey);
+        using var admin = new AdminClient(node.AdminUri);
+
+        foreach (var keyId in new[] { DemoLicence.WindowsKeyId, DemoLicence.OfficeKeyId })
+        {
+            var file = Path.Combine(data.Path, "host-certificates", keyId + ".json");
+            for (var i = 0; i < 300 && !File.Exists(file); i++) await Task.Delay(100);
+            var certificate = HostCertificate.Load(file);
+            Assert.Null(certificate.Problem(trusted, DateTimeOffset.UtcNow));
+            Assert.Equal(Guid.Parse(node.HostId), certificate.HostId);
+        }
+        Assert.Equal("licensed", (await admin.HostAsync()).Licence);
+    }
+
     private static async Task<(int ExitCode, string StdOut, string StdErr)> InstallAsync(TempDirectory data, NodeProcess node, HostCertificate certificate)
     {
         var file = Path.Combine(data.Path, $"certificate-{Guid.NewGuid():N}.json");

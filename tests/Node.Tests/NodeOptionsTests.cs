@@ -155,6 +155,27 @@ public sealed class NodeOptionsTests
     }
 
     [Fact]
+    public void The_authority_is_a_service_url_or_for_evaluation_a_key_pair_the_node_certifies_itself_with()
+    {
+        var url = Read(null, null, "--authority-url", "https://authority.contoso.example:8443/").Licensing;
+        Assert.Equal(new Uri("https://authority.contoso.example:8443/"), url.AuthorityUrl);
+        Assert.Null(url.LocalAuthority);
+
+        // The local key pair's public half is trusted without --authority-key, once.
+        var local = Read(null, null, "--authority-keys", DemoLicence.Directory, "--authority-key", DemoLicence.AuthorityPublicKey).Licensing;
+        Assert.NotNull(local.LocalAuthority);
+        Assert.Equal([local.LocalAuthority.Public.Fingerprint], local.Authorities.Select(a => a.Fingerprint));
+        Assert.Single(Read(null, null, "--authority-keys", DemoLicence.Directory).Licensing.Authorities);
+
+        Assert.Contains("not both", Assert.Throws<NodeOptionsException>(() =>
+            Read(null, null, "--authority-url", "http://127.0.0.1:1", "--authority-keys", DemoLicence.Directory)).Message);
+        Assert.StartsWith("--authority-url: \"ftp://x\" is not an http:// or https:// URL",
+            Assert.Throws<NodeOptionsException>(() => Read(null, null, "--authority-url", "ftp://x")).Message);
+        Assert.StartsWith("--authority-keys:", Assert.Throws<NodeOptionsException>(() =>
+            Read(null, null, "--authority-keys", Path.Combine(Path.GetTempPath(), "no-such-authority"))).Message);
+    }
+
+    [Fact]
     public void A_key_installed_twice_is_refused()
     {
         var copy = Path.Combine(Path.GetTempPath(), $"kms-key-copy-{Guid.NewGuid():N}.json");

@@ -63,6 +63,14 @@ public sealed partial class AdminApiDocumentTests
     }
 
     [Fact]
+    public void The_certificate_installed_answer_is_documented_field_by_field()
+    {
+        var sample = new HostCertificateJson("k", Guid.Empty, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "f", "active", "r");
+        var names = JsonNames(JsonNode.Parse(Write(sample, AdminJson.Http.HostCertificateJson)), []);
+        Assert.Equal(names.Order(), ExampleNames(Paragraph("`PUT /api/v1/host-keys/{keyId}/certificate`")).Order());
+    }
+
+    [Fact]
     public void The_section_names_the_records_that_exist()
     {
         var named = RecordName().Matches(Section.Value).Select(m => m.Groups[1].Value).ToHashSet();

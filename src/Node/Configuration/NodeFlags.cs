@@ -38,6 +38,10 @@ public static class NodeFlags
         "host key file (kms keys issue); repeat for several (e.g. a Windows and an Office key); without a valid one every activation is refused", Repeatable: true);
     public static readonly NodeFlag AuthorityKey = new("authority-key", "FILE", "",
         "public key (authority.pub) of a licensing authority whose host keys this node trusts; repeat for several", Repeatable: true);
+    public static readonly NodeFlag AuthorityUrl = new("authority-url", "URL", "",
+        "the licensing authority service (kms-authority) that activates this host under its keys and certifies it, for every cluster that uses a key; without it (and without --authority-keys) the cluster's ledger counts hosts and the node holds only the certificates installed with kms keys install");
+    public static readonly NodeFlag AuthorityKeys = new("authority-keys", "DIR", "",
+        "an authority key pair (kms keys authority-init) the node certifies itself with once the cluster's ledger confirms a key: evaluation with deploy/demo-licence only, never in production (whoever holds the private key certifies anything)");
     public static readonly NodeFlag HostOs = new("host-os", "NAME", "Windows Server 2025",
         "the host platform this node stands for, one of the catalogue's host OSes; decides which key groups it may hold");
     public static readonly NodeFlag ReadyFile = new("ready-file", "FILE", "",
@@ -48,7 +52,8 @@ public static class NodeFlags
     public static readonly IReadOnlyList<NodeFlag> All =
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
-        WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. DnsFlags.All, HostKey, AuthorityKey, HostOs, Catalog,
+        WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. DnsFlags.All, HostKey, AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs,
+        Catalog,
         ReadyFile,
     ];
 }

@@ -20,6 +20,12 @@ public sealed record NodeLicensing(
     IReadOnlyList<TrustedAuthority> Authorities,
     IReadOnlyList<InstalledHostKey> HostKeys)
 {
+    /// <summary>The licensing authority service that activates and certifies this host (<c>--authority-url</c>).</summary>
+    public Uri? AuthorityUrl { get; init; }
+
+    /// <summary>An authority key pair this node certifies itself with (<c>--authority-keys</c>, evaluation only).</summary>
+    public LicensingAuthority? LocalAuthority { get; init; }
+
     internal static NodeLicensing Read(NodeSettings settings)
     {
         var catalogPath = settings.One(NodeFlags.Catalog).Trim();
@@ -50,6 +56,18 @@ public sealed record NodeLicensing(
             }
         }).ToList();
 
+        var (url, local) = (AuthorityUrlOf(settings), LocalAuthorityOf(settings));
+        if (url is not null && local is not null)
+        {
+            local.Dispose();
+            throw new NodeOptionsException($"give {NodeFlags.AuthorityUrl.Flag} or {NodeFlags.AuthorityKeys.Flag}, not both");
+        }
+        // A node that certifies itself trusts what it certifies.
+        if (local is not null && authorities.All(a => a.Fingerprint != local.Public.Fingerprint))
+        {
+            authorities.Add(local.Public);
+        }
+
         var keys = Files(settings.All(NodeFlags.HostKey)).Select(path =>
         {
             try
@@ -67,7 +85,34 @@ public sealed record NodeLicensing(
             throw new NodeOptionsException(
                 $"{NodeFlags.HostKey.Flag}: key {twice.Key} is installed twice ({string.Join(", ", twice.Select(k => k.File))})");
         }
-        return new NodeLicensing(catalog, catalogPath.Length == 0 ? "built-in" : Path.GetFullPath(catalogPath), hostOs, authorities, keys);
+        return new NodeLicensing(catalog, catalogPath.Length == 0 ? "built-in" : Path.GetFullPath(catalogPath), hostOs, authorities, keys)
+        {
+            AuthorityUrl = url,
+            LocalAuthority = local,
+        };
+    }
+
+    private static Uri? AuthorityUrlOf(NodeSettings settings)
+    {
+        var text = settings.One(NodeFlags.AuthorityUrl).Trim();
+        if (text.Length == 0) return null;
+        return Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url
+            : throw new NodeOptionsException($"{NodeFlags.AuthorityUrl.Flag}: \"{text}\" is not an http:// or https:// URL");
+    }
+
+    private static LicensingAuthority? LocalAuthorityOf(NodeSettings settings)
+    {
+        var directory = settings.One(NodeFlags.AuthorityKeys).Trim();
+        if (directory.Length == 0) return null;
+        try
+        {
+            return LicensingAuthority.Load(Path.GetFullPath(directory));
+        }
+        catch (LicensingException e)
+        {
+            throw new NodeOptionsException($"{NodeFlags.AuthorityKeys.Flag}: {e.Message}");
+        }
     }
 
     private static IEnumerable<string> Files(IReadOnlyList<string> values) =>

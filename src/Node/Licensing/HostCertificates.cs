@@ -56,6 +56,18 @@ public sealed partial class HostCertificates : IDisposable
     public HostActivationRequest Request(HostKey key, bool reactivation) =>
         SigningKey.Request(key, _host.Id, _host.Name, _time.GetUtcNow(), reactivation);
 
+    /// <summary>With <c>--authority-keys</c> (evaluation): certifies this host for <paramref name="key"/> itself, as the
+    /// authority would once the cluster's ledger has confirmed the host, unless a certificate holds beyond
+    /// <see cref="RenewBefore"/>.</summary>
+    public void CertifyLocally(HostKey key)
+    {
+        if (_licensing.LocalAuthority is not { } local || !NeedsCertificate(key.KeyId)) return;
+        if (Install(local.Certify(key, _host.Id, SigningKey.PublicKey, _time.GetUtcNow())) is { } problem)
+        {
+            LogIgnored(PathOf(key.KeyId), problem);
+        }
+    }
+
     /// <summary>Checks <paramref name="certificate"/> and keeps it (file and memory); the reason when it is refused.</summary>
     public string? Install(HostCertificate certificate)
     {

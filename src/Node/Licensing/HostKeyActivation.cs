@@ -104,6 +104,7 @@ public sealed partial class HostKeyActivation(
         if (result.Outcome is HostActivationOutcome.Activated or HostActivationOutcome.AlreadyActive or HostActivationOutcome.Reactivated)
         {
             RememberActivation(key.KeyId);
+            certificates.CertifyLocally(key);
         }
         var self = result.Ledger.Hosts.FirstOrDefault(h => h.HostId == host.Id);
         LogAnswer(key.KeyId, result.Outcome.ToString(), result.Ledger.Hosts.Length, key.HostLimit, self?.Reactivations ?? 0,
