@@ -31,6 +31,21 @@ public enum HostActivationOutcome : byte
     ReactivationLimitReached = 4,
 }
 
+public static class HostActivationOutcomes
+{
+    /// <summary>The outcome's stable name in answers and the admin API: activated, already-active, reactivated,
+    /// host-limit-reached, reactivation-limit-reached.</summary>
+    public static string Name(this HostActivationOutcome outcome) => outcome switch
+    {
+        HostActivationOutcome.Activated => "activated",
+        HostActivationOutcome.AlreadyActive => "already-active",
+        HostActivationOutcome.Reactivated => "reactivated",
+        HostActivationOutcome.HostLimitReached => "host-limit-reached",
+        HostActivationOutcome.ReactivationLimitReached => "reactivation-limit-reached",
+        _ => outcome.ToString(),
+    };
+}
+
 /// <summary>The event a key's ledger journals for each counted activation.</summary>
 public sealed record HostActivationRecorded(Guid RequestId, Guid HostId, string HostName, DateTimeOffset At, bool Reactivation);
 

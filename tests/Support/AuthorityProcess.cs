@@ -112,20 +112,7 @@ public sealed class AuthorityProcess : IAsyncDisposable
 
     private static Process Start(string[] args, bool redirectInput)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = redirectInput,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kms-authority.dll"));
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
-        {
-            info.Environment.Remove(key);
-        }
+        var info = DotnetProgram.StartInfo("kms-authority.dll", args, "ASPNETCORE_", redirectInput);
         return Process.Start(info) ?? throw new InvalidOperationException("could not start kms-authority");
     }
 

@@ -1,4 +1,3 @@
-using KmsCluster.Domain;
 using KmsCluster.Protocol.Licensing;
 
 namespace KmsCluster.Authority.Activation;
@@ -15,18 +14,4 @@ public sealed record ActivationRefused(int Status, string Code, string Message) 
     public const string InvalidRequest = "invalid-request";
 
     public static ActivationRefused Invalid(string message) => new(400, InvalidRequest, message);
-}
-
-public static class ActivationOutcomes
-{
-    /// <summary>The outcome's name in answers (the ledger table of docs/licensing.md).</summary>
-    public static string Name(HostActivationOutcome outcome) => outcome switch
-    {
-        HostActivationOutcome.Activated => "activated",
-        HostActivationOutcome.AlreadyActive => "already-active",
-        HostActivationOutcome.Reactivated => "reactivated",
-        HostActivationOutcome.HostLimitReached => "host-limit-reached",
-        HostActivationOutcome.ReactivationLimitReached => "reactivation-limit-reached",
-        _ => outcome.ToString(),
-    };
 }

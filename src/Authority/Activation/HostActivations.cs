@@ -53,23 +53,23 @@ public sealed class HostActivations(LicensingAuthority authority, IActivationSto
         switch (outcome)
         {
             case HostActivationOutcome.HostLimitReached:
-                return (new ActivationRefused(409, ActivationOutcomes.Name(outcome),
+                return (new ActivationRefused(409, outcome.Name(),
                     $"host key {key.KeyId} has activated {view.HostCount} of its {key.HostLimit} hosts; host {request.HostId:D} is not one of them"), null);
             case HostActivationOutcome.ReactivationLimitReached:
-                return (new ActivationRefused(409, ActivationOutcomes.Name(outcome),
+                return (new ActivationRefused(409, outcome.Name(),
                     $"host {request.HostId:D} was re-activated {HostKeyLedger.MaxReactivations} times with host key {key.KeyId} (the limit)"), null);
         }
         if (recorded is not null)
         {
             var certificate = authority.Certify(key, request.HostId, request.HostPublicKey, now);
             var host = new StoredHost(HostKeyLedger.Applied(known?.Ledger, recorded), request.HostPublicKey, certificate.ToJson());
-            return (new ActivationGranted(ActivationOutcomes.Name(outcome), certificate), host);
+            return (new ActivationGranted(outcome.Name(), certificate), host);
         }
         // Not counted: a host already active gets a fresh certificate; a retry of the last counted request gets the
         // answer it was given then.
         var answer = outcome == HostActivationOutcome.AlreadyActive || known is null
             ? authority.Certify(key, request.HostId, request.HostPublicKey, now)
             : HostCertificate.Parse(known.LastCertificate, "the stored certificate");
-        return (new ActivationGranted(ActivationOutcomes.Name(outcome), answer), null);
+        return (new ActivationGranted(outcome.Name(), answer), null);
     }
 }
