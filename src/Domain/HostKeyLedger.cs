@@ -31,6 +31,21 @@ public enum HostActivationOutcome : byte
     ReactivationLimitReached = 4,
 }
 
+public static class HostActivationOutcomes
+{
+    /// <summary>The outcome's stable name in answers and the admin API: activated, already-active, reactivated,
+    /// host-limit-reached, reactivation-limit-reached.</summary>
+    public static string Name(this HostActivationOutcome outcome) => outcome switch
+    {
+        HostActivationOutcome.Activated => "activated",
+        HostActivationOutcome.AlreadyActive => "already-active",
+        HostActivationOutcome.Reactivated => "reactivated",
+        HostActivationOutcome.HostLimitReached => "host-limit-reached",
+        HostActivationOutcome.ReactivationLimitReached => "reactivation-limit-reached",
+        _ => outcome.ToString(),
+    };
+}
+
 /// <summary>The event a key's ledger journals for each counted activation.</summary>
 public sealed record HostActivationRecorded(Guid RequestId, Guid HostId, string HostName, DateTimeOffset At, bool Reactivation);
 
@@ -62,12 +77,20 @@ public sealed class HostKeyLedger
     /// <param name="requestId">Unique per request; a retry sends the same id and is not counted twice.</param>
     /// <returns>The outcome, and the event to journal when the request is counted.</returns>
     public (HostActivationOutcome Outcome, HostActivationRecorded? Event) Decide(Guid requestId, Guid hostId,
-        string hostName, bool reactivate, int hostLimit, DateTimeOffset now)
+        string hostName, bool reactivate, int hostLimit, DateTimeOffset now) =>
+        Decide(_hosts.Find(h => h.HostId == hostId), _hosts.Count, requestId, hostId, hostName, reactivate, hostLimit, now);
+
+    /// <summary>
+    /// The same rule for a store that keeps a key's hosts elsewhere (the licensing authority's database): only the
+    /// host in question (<paramref name="known"/>, null when the key has not activated it) and how many hosts the
+    /// key has activated (<paramref name="hostCount"/>) matter.
+    /// </summary>
+    public static (HostActivationOutcome Outcome, HostActivationRecorded? Event) Decide(LedgerHost? known, int hostCount,
+        Guid requestId, Guid hostId, string hostName, bool reactivate, int hostLimit, DateTimeOffset now)
     {
-        var known = _hosts.Find(h => h.HostId == hostId);
         if (known is null)
         {
-            return _hosts.Count >= hostLimit
+            return hostCount >= hostLimit
                 ? (HostActivationOutcome.HostLimitReached, null)
                 : (HostActivationOutcome.Activated, new HostActivationRecorded(requestId, hostId, hostName, now, Reactivation: false));
         }
@@ -89,18 +112,22 @@ public sealed class HostKeyLedger
         var index = _hosts.FindIndex(h => h.HostId == recorded.HostId);
         if (index < 0)
         {
-            _hosts.Add(new LedgerHost(recorded.HostId, recorded.HostName, recorded.At, recorded.At, 0, recorded.RequestId));
+            _hosts.Add(Applied(null, recorded));
             return;
         }
-        var host = _hosts[index];
-        _hosts[index] = host with
+        _hosts[index] = Applied(_hosts[index], recorded);
+    }
+
+    /// <summary>The host as it is after <paramref name="recorded"/> (<paramref name="known"/>: before it; null for a new host).</summary>
+    public static LedgerHost Applied(LedgerHost? known, HostActivationRecorded recorded) => known is null
+        ? new LedgerHost(recorded.HostId, recorded.HostName, recorded.At, recorded.At, 0, recorded.RequestId)
+        : known with
         {
             HostName = recorded.HostName,
             LastActivatedAt = recorded.At,
-            Reactivations = host.Reactivations + (recorded.Reactivation ? 1 : 0),
+            Reactivations = known.Reactivations + (recorded.Reactivation ? 1 : 0),
             LastRequestId = recorded.RequestId,
         };
-    }
 
     public HostKeyLedgerSnapshot ToSnapshot() => new(_hosts.ToArray());
 

@@ -352,20 +352,8 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     private static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kms-node.dll"));
-        foreach (var arg in args) info.ArgumentList.Add(arg);
         // A developer's own KMS_* settings must not leak into the node under test.
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("KMS_", StringComparison.Ordinal)).ToList())
-        {
-            info.Environment.Remove(key);
-        }
+        var info = DotnetProgram.StartInfo("kms-node.dll", args, "KMS_");
         if (environment is not null)
         {
             foreach (var (key, value) in environment) info.Environment[key] = value;

@@ -86,15 +86,7 @@ public static class LicensingApi
     }
 
     /// <summary>activated, already-active, reactivated, host-limit-reached, reactivation-limit-reached.</summary>
-    public static string Outcome(HostActivationOutcome outcome) => outcome switch
-    {
-        HostActivationOutcome.Activated => "activated",
-        HostActivationOutcome.AlreadyActive => "already-active",
-        HostActivationOutcome.Reactivated => "reactivated",
-        HostActivationOutcome.HostLimitReached => "host-limit-reached",
-        HostActivationOutcome.ReactivationLimitReached => "reactivation-limit-reached",
-        _ => outcome.ToString(),
-    };
+    public static string Outcome(HostActivationOutcome outcome) => outcome.Name();
 
     /// <summary>A key as the admin API shows it: its fields, its file, and whether it counts here (and why not).</summary>
     private static KeyJson Key(HostKeyCheck check, string file) => new(
