@@ -66,6 +66,10 @@ public static class LicensingApi
             {
                 return AdminApi.Error(404, $"no host key \"{keyId}\" on this node; it has: {string.Join(", ", licence.Keys.Select(k => k.Key.KeyId))}");
             }
+            if (licence.Settings.AuthorityUrl is { } authority)
+            {
+                return AdminApi.Error(409, $"this node's keys are activated by the licensing authority {authority}, which counts a re-activation itself when a host asks with a new key pair (a reinstalled data directory)");
+            }
             if (check.Problem is not (HostKeyProblem.None or HostKeyProblem.HostLimitReached or HostKeyProblem.ReactivationLimitReached))
             {
                 return AdminApi.Error(409, $"host key {keyId} cannot be re-activated here: {check.Reason}");

@@ -37,6 +37,8 @@ public sealed partial class HostKeyActivation(
     /// <summary>Asks the ledger about every key that checked out, in the background (until the node stops).</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // With a licensing authority service, it activates this host (AuthorityActivation), not the ledger.
+        if (licence.Settings.AuthorityUrl is not null) return Task.CompletedTask;
         foreach (var key in licence.Keys.Where(k => k.Problem == HostKeyProblem.Pending))
         {
             // The licensing authority's certificate is its answer, and the truth: the cluster's ledger is not asked.

@@ -16,6 +16,8 @@ public static class HostLicensingHosting
         services.AddSingleton<HostCertificates>();
         services.AddSingleton<HostKeyActivation>();
         services.AddHostedService(sp => sp.GetRequiredService<HostKeyActivation>());
+        services.AddSingleton<AuthorityActivation>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuthorityActivation>());
         return services;
     }
 
