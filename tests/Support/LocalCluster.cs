@@ -80,7 +80,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Asks a running node's admin API for the cluster view.</summary>
     public async Task<ClusterJson> ClusterViewAsync(NodeProcess? via = null)
     {
-        using var admin = new AdminClient((via ?? Running[0]).AdminUri);
+        using var admin = new AdminClient((via ?? Running[0]));
         return await admin.ClusterAsync();
     }
 

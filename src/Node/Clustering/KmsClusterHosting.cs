@@ -23,7 +23,7 @@ public static class KmsClusterHosting
             HostName = options.ClusterHost,
             PublicHostName = options.ClusterHost,
             Port = options.ClusterPort,
-        });
+        }.WithTls(options.ClusterTls));
         var splitBrain = SplitBrainResolver(options.SplitBrain, leaseConnectionString);
         akka.WithClustering(new ClusterOptions
         {
