@@ -13,6 +13,9 @@ namespace KmsCluster.Node.Clustering;
 /// </summary>
 public static class ClusterTls
 {
+    /// <summary>The scheme of member addresses: Akka.Remote names TLS addresses akka.ssl.tcp, so seeds must too.</summary>
+    public static string Protocol(ClusterTlsSettings? tls) => tls is null ? "akka.tcp" : "akka.ssl.tcp";
+
     public static RemoteOptions WithTls(this RemoteOptions remote, ClusterTlsSettings? tls)
     {
         if (tls is null)

@@ -27,7 +27,7 @@ public static class KmsClusterHosting
         var splitBrain = SplitBrainResolver(options.SplitBrain, leaseConnectionString);
         akka.WithClustering(new ClusterOptions
         {
-            SeedNodes = options.Seeds.Select(seed => $"akka.tcp://{clusterName}@{seed}").ToArray(),
+            SeedNodes = options.Seeds.Select(seed => $"{ClusterTls.Protocol(options.ClusterTls)}://{clusterName}@{seed}").ToArray(),
             Roles = ["kms"],
             MinimumNumberOfMembers = 1,
             SplitBrainResolver = splitBrain,
