@@ -22,7 +22,7 @@ public static class AdminAuthentication
             }
             // Says what is expected, never why the token given did not match.
             context.Response.Headers.WWWAuthenticate = AdminAuth.Scheme;
-            return AdminApi.Error(401, $"this admin API needs Authorization: {AdminAuth.Scheme} <token> (the node's data directory holds it in {AdminAuth.TokenFile})")
+            return AdminApi.Error(401, $"this admin API needs Authorization: {AdminAuth.Scheme} <token> (the file {AdminAuth.TokenFile} in the node's data directory, or its --admin-token-file)")
                 .ExecuteAsync(context);
         });
         return app;
