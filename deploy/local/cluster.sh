@@ -178,10 +178,10 @@ wait_ready() {
   tail -n 20 "$log" >&2; say "node$i was not ready within 90 s"; exit 1
 }
 
-# HTTP status of GET /healthz (000 when nothing answers), without curl.
+# HTTP status of GET /healthz/ready (000 when nothing answers), without curl: the probe needs no admin token.
 healthz() {
   local status
-  status=$(timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$1"'; printf "GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3; head -n 1 <&3' 2>/dev/null |
+  status=$(timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$1"'; printf "GET /healthz/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3; head -n 1 <&3' 2>/dev/null |
     awk '{print $2}') || true
   echo "${status:-000}"
 }
@@ -205,13 +205,13 @@ for ((i = 0; i < nodes; i++)); do
   wait_ready "$i" "$!" "$log"
 done
 
-# Ready means bound; serving means an Up member of the cluster (/healthz 200).
+# Ready means bound; serving means an Up member of the cluster (/healthz/ready 200).
 for ((i = 0; i < nodes; i++)); do
   for _ in $(seq 1 120); do
     [[ $(healthz "$((8688 + offset + i))") == 200 ]] && break
     sleep 0.5
   done
-  [[ $(healthz "$((8688 + offset + i))") == 200 ]] || say "node$i is up but not serving yet (GET /healthz is not 200); see $dir/node$i.log"
+  [[ $(healthz "$((8688 + offset + i))") == 200 ]] || say "node$i is up but not serving yet (GET /healthz/ready is not 200); see $dir/node$i.log"
 done
 
 echo
@@ -226,7 +226,7 @@ echo "split brain: lease-majority (a lease in the database decides which side su
 echo
 echo "Try:"
 echo "  dotnet run --project src/Cli -- activate --server 127.0.0.1:$((1688 + offset))$([[ $nodes -ge 2 ]] && echo " --server 127.0.0.1:$((1689 + offset))") --product windows-11-pro"
-echo "  dotnet run --project src/Cli -- cluster --admin 127.0.0.1:$((8688 + offset))"
+echo "  dotnet run --project src/Cli -- cluster --admin 127.0.0.1:$((8688 + offset)) --data $dir/node0"
 if [[ $nodes -ge 2 ]]; then
   echo "  kill -STOP ${pids[$((nodes - 1))]}   # freeze node$((nodes - 1)): the others mark it unreachable, then down it"
 fi

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -21,11 +22,12 @@ internal static class AdminApi
     /// </summary>
     /// <exception cref="HttpRequestException">the admin API is unreachable.</exception>
     /// <exception cref="TaskCanceledException">no answer in time.</exception>
-    public static async Task<AdminAnswer> SendAsync(HttpMethod method, ServerAddress admin, string path,
+    public static async Task<AdminAnswer> SendAsync(HttpMethod method, AdminTarget admin, string path,
         CancellationToken cancellationToken, HttpContent? body = null)
     {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://{admin}"), Timeout = TimeSpan.FromSeconds(15) };
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{admin.Address}"), Timeout = TimeSpan.FromSeconds(15) };
         using var request = new HttpRequestMessage(method, path) { Content = body };
+        request.Headers.TryAddWithoutValidation("Authorization", AdminAuth.AuthorizationValue(admin.Token));
         using var response = await http.SendAsync(request, cancellationToken);
         return new AdminAnswer(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
@@ -33,20 +35,21 @@ internal static class AdminApi
     /// <summary>
     /// The whole of a command that shows one admin API document (<c>kms window</c>, <c>kms cluster</c>,
     /// <c>kms keys status</c>): with <paramref name="json"/> the answer as it came, else <paramref name="print"/>
-    /// shows it. Exit codes: 2 an error status (4 for 404 when <paramref name="notFoundIsUsage"/>: the user named
-    /// something the node does not have), 3 unreachable or unreadable, 4 a bad address.
+    /// shows it. Exit codes: 2 an error status, the admin token refused (401) included (4 for 404 when
+    /// <paramref name="notFoundIsUsage"/>: the user named something the node does not have), 3 unreachable or
+    /// unreadable, 4 a bad address or no token.
     /// </summary>
-    public static async Task<int> ShowAsync<T>(CliOutput output, string adminText, string path, bool json,
-        JsonTypeInfo<T> document, Action<T> print, CancellationToken cancellationToken, bool notFoundIsUsage = false)
+    public static async Task<int> ShowAsync<T>(CliOutput output, AdminOptions admin, ParseResult result, string path,
+        bool json, JsonTypeInfo<T> document, Action<T> print, CancellationToken cancellationToken, bool notFoundIsUsage = false)
     {
         try
         {
-            var address = ServerAddresses.ParseOrThrow(adminText, DefaultPort);
-            var answer = await SendAsync(HttpMethod.Get, address, path, cancellationToken);
+            var target = admin.Resolve(result);
+            var answer = await SendAsync(HttpMethod.Get, target, path, cancellationToken);
             if (!answer.IsSuccess)
             {
                 return output.Fail(notFoundIsUsage && answer.Status == HttpStatusCode.NotFound ? ExitCodes.Usage : ExitCodes.Refused,
-                    $"{address}: {(int)answer.Status} {answer.ErrorText()}");
+                    Failure(target, answer));
             }
             if (json)
             {
@@ -65,6 +68,11 @@ internal static class AdminApi
             return output.Fail(ExitCodes.Unreachable, $"admin API unreachable: {e.Message}");
         }
     }
+
+    /// <summary>An error answer in one line; a 401 names where the refused token came from.</summary>
+    public static string Failure(AdminTarget target, AdminAnswer answer) => answer.Status == HttpStatusCode.Unauthorized
+        ? $"{target.Address}: 401 the node refused the admin token from {target.TokenSource}"
+        : $"{target.Address}: {(int)answer.Status} {answer.ErrorText()}";
 
     /// <summary>
     /// A text field for display, "?" when absent: a node one version apart may omit a field, which System.Text.Json

@@ -10,10 +10,11 @@ internal static class ClusterCommand
 {
     public static Command Create(CliOutput output)
     {
-        var admin = new Option<string>("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => DefaultEndpoint };
+        var admin = new AdminOptions();
         var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
-        var command = new Command("cluster", "show the cluster as one node sees it: members, window owners, leader") { admin, json };
-        command.SetAction((result, cancellationToken) => ShowAsync(output, result.GetValue(admin)!, "/api/v1/cluster",
+        var command = new Command("cluster", "show the cluster as one node sees it: members, window owners, leader") { json };
+        foreach (var option in admin.All) command.Options.Add(option);
+        command.SetAction((result, cancellationToken) => ShowAsync(output, admin, result, "/api/v1/cluster",
             result.GetValue(json), AdminJson.Http.ClusterJson, cluster => Print(output, cluster), cancellationToken));
         return command;
     }

@@ -17,21 +17,21 @@ internal static partial class KeysCommand
         var keyId = new Argument<string>("KEY-ID") { Description = "the host key to activate the node under (kms keys status lists them)" };
         var file = new Option<string>("--out") { Description = "where to write the request for the licensing authority", Required = true };
         var reactivation = new Option<bool>("--reactivation") { Description = $"ask as a re-activation (counts against the key's {HostKey.MaxReactivations} per host)" };
-        var admin = AdminOption();
+        var admin = new AdminOptions();
         var command = new Command("request", "write a node's signed activation request for the licensing authority (offline activation)")
         {
-            keyId, file, reactivation, admin,
+            keyId, file, reactivation,
         };
+        foreach (var option in admin.All) command.Options.Add(option);
         command.SetAction(async (result, cancellationToken) => await RunAsync(output, async () =>
         {
-            var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, DefaultPort);
+            var address = admin.Resolve(result);
             var id = result.GetValue(keyId)!;
             var path = $"/api/v1/host-keys/{Uri.EscapeDataString(id)}/activation-request?reactivation={(result.GetValue(reactivation) ? "true" : "false")}";
             var answer = await SendAsync(HttpMethod.Post, address, path, cancellationToken);
             if (!answer.IsSuccess)
             {
-                return output.Fail(answer.Status == HttpStatusCode.NotFound ? ExitCodes.Usage : ExitCodes.Refused,
-                    $"{address}: {(int)answer.Status} {answer.ErrorText()}");
+                return output.Fail(answer.Status == HttpStatusCode.NotFound ? ExitCodes.Usage : ExitCodes.Refused, Failure(address, answer));
             }
             var target = result.GetValue(file)!;
             try
@@ -51,11 +51,12 @@ internal static partial class KeysCommand
     private static Command Install(CliOutput output)
     {
         var file = new Argument<string>("CERTIFICATE") { Description = "the certificate file the licensing authority answered" };
-        var admin = AdminOption();
-        var command = new Command("install", "give a node the certificate the licensing authority answered its request with") { file, admin };
+        var admin = new AdminOptions();
+        var command = new Command("install", "give a node the certificate the licensing authority answered its request with") { file };
+        foreach (var option in admin.All) command.Options.Add(option);
         command.SetAction(async (result, cancellationToken) => await RunAsync(output, async () =>
         {
-            var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, DefaultPort);
+            var address = admin.Resolve(result);
             HostCertificate certificate;
             try
             {
@@ -70,8 +71,7 @@ internal static partial class KeysCommand
                 cancellationToken, body);
             if (!answer.IsSuccess)
             {
-                return output.Fail(answer.Status == HttpStatusCode.NotFound ? ExitCodes.Usage : ExitCodes.Refused,
-                    $"{address}: {(int)answer.Status} {answer.ErrorText()}");
+                return output.Fail(answer.Status == HttpStatusCode.NotFound ? ExitCodes.Usage : ExitCodes.Refused, Failure(address, answer));
             }
             var installed = answer.Read(AdminJson.Http.HostCertificateJson);
             output.Out.WriteLine($"host key {Shown(installed.KeyId)}: certificate installed, valid until {Time(installed.ExpiresAt)}; the key is {Shown(installed.Status)} ({Shown(installed.Reason)})");

@@ -103,10 +103,11 @@ internal static partial class KeysCommand
 
     private static Command Status(CliOutput output)
     {
-        var admin = AdminOption();
+        var admin = new AdminOptions();
         var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
-        var command = new Command("status", "show a node's host keys and the cluster's host activation ledger of each") { admin, json };
-        command.SetAction((result, cancellationToken) => ShowAsync(output, result.GetValue(admin)!, "/api/v1/host-keys",
+        var command = new Command("status", "show a node's host keys and the cluster's host activation ledger of each") { json };
+        foreach (var option in admin.All) command.Options.Add(option);
+        command.SetAction((result, cancellationToken) => ShowAsync(output, admin, result, "/api/v1/host-keys",
             result.GetValue(json), AdminJson.Http.IReadOnlyListHostKeyLedgerJson, keys => PrintStatus(output, keys), cancellationToken));
         return command;
     }
@@ -114,29 +115,34 @@ internal static partial class KeysCommand
     private static Command Reactivate(CliOutput output)
     {
         var keyId = new Argument<string>("KEY-ID") { Description = "the key to re-activate this node under (kms keys status lists them)" };
-        var admin = AdminOption();
+        var admin = new AdminOptions();
         var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
         var command = new Command("reactivate", $"re-activate a node under one of its host keys (counts against the key's {HostKey.MaxReactivations} re-activations per host)")
         {
-            keyId, admin, json,
+            keyId, json,
         };
+        foreach (var option in admin.All) command.Options.Add(option);
         command.SetAction(async (result, cancellationToken) => await RunAsync(output, async () =>
         {
-            var address = ServerAddresses.ParseOrThrow(result.GetValue(admin)!, DefaultPort);
+            var target = admin.Resolve(result);
             var id = result.GetValue(keyId)!;
-            var answer = await SendAsync(HttpMethod.Post, address, $"/api/v1/host-keys/{Uri.EscapeDataString(id)}/reactivate",
+            var answer = await SendAsync(HttpMethod.Post, target, $"/api/v1/host-keys/{Uri.EscapeDataString(id)}/reactivate",
                 cancellationToken);
             if (answer.Status == HttpStatusCode.NotFound)
             {
-                return output.Fail(ExitCodes.Usage, $"{address}: {answer.ErrorText()}");
+                return output.Fail(ExitCodes.Usage, $"{target.Address}: {answer.ErrorText()}");
             }
             if (result.GetValue(json))
             {
                 output.Out.WriteLine(answer.Body);
             }
+            if (answer.Status == HttpStatusCode.Unauthorized)
+            {
+                return output.Fail(ExitCodes.Refused, Failure(target, answer));
+            }
             if (!answer.IsSuccess)
             {
-                return output.Fail(ExitCodes.Refused, $"{address}: {(int)answer.Status} {Describe(answer)}");
+                return output.Fail(ExitCodes.Refused, $"{target.Address}: {(int)answer.Status} {Describe(answer)}");
             }
             if (!result.GetValue(json))
             {
@@ -146,9 +152,6 @@ internal static partial class KeysCommand
         }));
         return command;
     }
-
-    private static Option<string> AdminOption() =>
-        new("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => DefaultEndpoint };
 
     /// <summary>A re-activation answer in words, or the error text (a 409 is either).</summary>
     private static string Describe(AdminAnswer answer)

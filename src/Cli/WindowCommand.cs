@@ -10,15 +10,16 @@ internal static class WindowCommand
 {
     public static Command Create(CliOutput output)
     {
-        var admin = new Option<string>("--admin") { Description = "the node's admin endpoint HOST:PORT", DefaultValueFactory = _ => DefaultEndpoint };
+        var admin = new AdminOptions();
         var application = new Option<string?>("--application") { Description = "one application (windows, office); default all" };
         var json = new Option<bool>("--json") { Description = "print the admin API's JSON" };
-        var command = new Command("window", "show the contact window(s): count, thresholds, stored contacts") { admin, application, json };
+        var command = new Command("window", "show the contact window(s): count, thresholds, stored contacts") { application, json };
+        foreach (var option in admin.All) command.Options.Add(option);
         command.SetAction((result, cancellationToken) => result.GetValue(application) is { } app
             // An application the node does not know is a usage error (404), as an unknown product is for kms activate.
-            ? ShowAsync(output, result.GetValue(admin)!, "/api/v1/windows/" + Uri.EscapeDataString(app), result.GetValue(json),
+            ? ShowAsync(output, admin, result, "/api/v1/windows/" + Uri.EscapeDataString(app), result.GetValue(json),
                 AdminJson.Http.WindowJson, window => Print(output, window), cancellationToken, notFoundIsUsage: true)
-            : ShowAsync(output, result.GetValue(admin)!, "/api/v1/windows", result.GetValue(json),
+            : ShowAsync(output, admin, result, "/api/v1/windows", result.GetValue(json),
                 AdminJson.Http.IReadOnlyListWindowJson, windows =>
                 {
                     foreach (var window in windows) Print(output, window);

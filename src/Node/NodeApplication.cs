@@ -17,7 +17,7 @@ public static class NodeApplication
 {
     /// <param name="fence">Closes journal writes after a freeze (cluster members only).</param>
     public static WebApplication Build(NodeOptions options, DnsPublishing dns, DataDirectory data, HostIdentity host,
-        JournalStore store, IWriteFence fence)
+        JournalStore store, AdminToken adminToken, IWriteFence fence)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -35,6 +35,7 @@ public static class NodeApplication
         services.AddSingleton(host);
         services.AddSingleton(store);
         services.AddSingleton(fence);
+        services.AddSingleton(adminToken);
         services.AddSingleton(options.Licensing.Catalog);
         services.AddSingleton(TimeProvider.System);
 
@@ -52,7 +53,7 @@ public static class NodeApplication
         services.AddDnsPublishing(dns);
 
         var app = builder.Build();
-        app.MapAdminEndpoints();
+        app.UseAdminToken(adminToken).MapAdminEndpoints();
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using KmsCluster.Actors.Entities;
 using KmsCluster.Node.Activation;
+using KmsCluster.Node.Admin;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Dns;
@@ -20,11 +21,13 @@ public static partial class NodeHost
         FileStream dataLock;
         HostIdentity host;
         JournalStore store;
+        AdminToken adminToken;
         try
         {
             NodeReadyReport.Remove(options.ReadyFile);
             dataLock = data.Lock();
             host = HostIdentity.LoadOrCreate(data, options.HostName);
+            adminToken = AdminToken.Load(options.AdminTokenFile, data);
             store = await JournalHosting.OpenJournalAsync(options, data, host.Id, message => LogWaiting(bootLog, message));
         }
         catch (Exception e) when (e is NodeOptionsException or IOException or UnauthorizedAccessException)
@@ -39,7 +42,7 @@ public static partial class NodeHost
         using var watchdog = store is PostgresStore
             ? new FreezeWatchdog(ClusterConfig.PresumedDownedAfterFreeze, () => stopping?.StopApplication(), bootLog)
             : null;
-        var app = NodeApplication.Build(options, dns, data, host, store, watchdog is null ? OpenFence.Instance : watchdog);
+        var app = NodeApplication.Build(options, dns, data, host, store, adminToken, watchdog is null ? OpenFence.Instance : watchdog);
         stopping = app.Lifetime;
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KmsCluster.Node");
 

@@ -11,6 +11,9 @@ namespace KmsCluster.Cli.Tests;
 /// <summary>The kms command line run in-process against fake hosts and a fake admin API.</summary>
 public sealed class CliTests
 {
+    /// <summary>The token the admin commands send to the fake admin API (which does not check it).</summary>
+    internal const string TestToken = "test-admin-token-0123";
+
     private const string ClusterSystem = "akka.tcp://kms-1a2b3c4d5e6f@127.0.0.1";
 
     private static readonly ClusterJson Cluster = new(
@@ -37,7 +40,7 @@ public sealed class CliTests
     {
         await using var admin = FakeAdminApi.Start(Cluster, AdminJson.Http.ClusterJson);
 
-        var (exit, stdout, stderr) = await RunAsync("cluster", "--admin", admin.Address.ToString());
+        var (exit, stdout, stderr) = await RunAsync("cluster", "--admin", admin.Address.ToString(), "--token", TestToken);
 
         Assert.True(exit == 0, stderr);
         Assert.Equal("GET /api/v1/cluster HTTP/1.1", Assert.Single(admin.Requests));
@@ -66,7 +69,7 @@ public sealed class CliTests
     {
         await using var admin = FakeAdminApi.Start(Cluster, AdminJson.Http.ClusterJson);
 
-        var (exit, stdout, stderr) = await RunAsync("cluster", "--admin", admin.Address.ToString(), "--json");
+        var (exit, stdout, stderr) = await RunAsync("cluster", "--admin", admin.Address.ToString(), "--token", TestToken, "--json");
 
         Assert.True(exit == 0, stderr);
         Assert.Equal(admin.Body, stdout.TrimEnd('\r', '\n'));
@@ -77,7 +80,7 @@ public sealed class CliTests
     {
         var nothing = FakeKmsHost.Unused();
 
-        var (exit, stdout, stderr) = await RunAsync("cluster", "--admin", nothing.ToString());
+        var (exit, stdout, stderr) = await RunAsync("cluster", "--admin", nothing.ToString(), "--token", TestToken);
 
         Assert.Equal(ExitCodes.Unreachable, exit);
         Assert.Empty(stdout);
@@ -89,7 +92,7 @@ public sealed class CliTests
     {
         await using var admin = FakeAdminApi.Error(503, "Service Unavailable", "the node is still joining");
 
-        var (exit, _, stderr) = await RunAsync("cluster", "--admin", admin.Address.ToString());
+        var (exit, _, stderr) = await RunAsync("cluster", "--admin", admin.Address.ToString(), "--token", TestToken);
 
         Assert.Equal(ExitCodes.Refused, exit);
         Assert.Contains("503", stderr);
@@ -99,7 +102,7 @@ public sealed class CliTests
     [Fact]
     public async Task Cluster_exits_4_on_a_bad_admin_address()
     {
-        var (exit, _, stderr) = await RunAsync("cluster", "--admin", "127.0.0.1:none");
+        var (exit, _, stderr) = await RunAsync("cluster", "--admin", "127.0.0.1:none", "--token", TestToken);
 
         Assert.Equal(ExitCodes.Usage, exit);
         Assert.Contains("127.0.0.1:none", stderr);

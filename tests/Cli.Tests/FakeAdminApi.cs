@@ -44,6 +44,9 @@ public sealed class FakeAdminApi : IAsyncDisposable
     /// <summary>The JSON it answers with.</summary>
     public string Body { get; }
 
+    /// <summary>Whole request heads received (request line and headers).</summary>
+    public ConcurrentQueue<string> Heads { get; } = new();
+
     /// <summary>Request lines received, e.g. "GET /api/v1/cluster HTTP/1.1".</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
@@ -57,6 +60,7 @@ public sealed class FakeAdminApi : IAsyncDisposable
                 await using var stream = new NetworkStream(socket);
                 var head = await ReadHeadAsync(stream);
                 Requests.Enqueue(head.Split("\r\n")[0]);
+                Heads.Enqueue(head);
                 var body = Encoding.UTF8.GetBytes(Body);
                 var header = $"HTTP/1.1 {_status} {_reason}\r\nContent-Type: application/json; charset=utf-8\r\n" +
                              $"Content-Length: {body.Length}\r\nConnection: close\r\n\r\n";

@@ -126,7 +126,7 @@ public sealed class KeysCommandTests : IDisposable
     {
         await using var admin = FakeAdminApi.Start(HostKeys, AdminJson.Http.IReadOnlyListHostKeyLedgerJson);
 
-        var (exit, stdout, stderr) = await RunAsync("keys", "status", "--admin", admin.Address.ToString());
+        var (exit, stdout, stderr) = await RunAsync("keys", "status", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken);
 
         Assert.True(exit == 0, stderr);
         Assert.Equal("GET /api/v1/host-keys HTTP/1.1", Assert.Single(admin.Requests));
@@ -144,7 +144,7 @@ public sealed class KeysCommandTests : IDisposable
     public async Task Status_json_is_the_admin_apis_answer()
     {
         await using var admin = FakeAdminApi.Start(HostKeys, AdminJson.Http.IReadOnlyListHostKeyLedgerJson);
-        var (exit, stdout, _) = await RunAsync("keys", "status", "--admin", admin.Address.ToString(), "--json");
+        var (exit, stdout, _) = await RunAsync("keys", "status", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken, "--json");
         Assert.Equal(0, exit);
         Assert.Equal(admin.Body, stdout.Trim());
     }
@@ -154,7 +154,7 @@ public sealed class KeysCommandTests : IDisposable
     {
         await using var admin = FakeAdminApi.Start(Reactivation("reactivated", 3), AdminJson.Http.ReactivationJson);
 
-        var (exit, stdout, stderr) = await RunAsync("keys", "reactivate", "k-windows", "--admin", admin.Address.ToString());
+        var (exit, stdout, stderr) = await RunAsync("keys", "reactivate", "k-windows", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken);
 
         Assert.True(exit == 0, stderr);
         Assert.Equal("POST /api/v1/host-keys/k-windows/reactivate HTTP/1.1", Assert.Single(admin.Requests));
@@ -167,7 +167,7 @@ public sealed class KeysCommandTests : IDisposable
         await using var admin = FakeAdminApi.Start(Reactivation("reactivation-limit-reached", 9), AdminJson.Http.ReactivationJson,
             409, "Conflict");
 
-        var (exit, _, stderr) = await RunAsync("keys", "reactivate", "k-windows", "--admin", admin.Address.ToString());
+        var (exit, _, stderr) = await RunAsync("keys", "reactivate", "k-windows", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken);
 
         Assert.Equal(2, exit);
         Assert.Contains("409 host key k-windows: reactivation-limit-reached; this host re-activated 9 of 9 times", stderr);
@@ -178,7 +178,7 @@ public sealed class KeysCommandTests : IDisposable
     {
         await using var admin = FakeAdminApi.Error(409, "Conflict", "host key k-old cannot be re-activated here: expired at 2025-01-01T00:00:00Z");
 
-        var (exit, _, stderr) = await RunAsync("keys", "reactivate", "k-old", "--admin", admin.Address.ToString());
+        var (exit, _, stderr) = await RunAsync("keys", "reactivate", "k-old", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken);
 
         Assert.Equal(2, exit);
         Assert.Contains("409 host key k-old cannot be re-activated here: expired at 2025-01-01T00:00:00Z", stderr);

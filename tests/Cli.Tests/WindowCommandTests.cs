@@ -24,7 +24,7 @@ public sealed class WindowCommandTests
     {
         await using var admin = FakeAdminApi.Start(Office, AdminJson.Http.WindowJson);
 
-        var (exit, stdout, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--application", "office");
+        var (exit, stdout, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken, "--application", "office");
 
         Assert.True(exit == 0, stderr);
         Assert.Equal("GET /api/v1/windows/office HTTP/1.1", Assert.Single(admin.Requests));
@@ -48,7 +48,7 @@ public sealed class WindowCommandTests
         };
         await using var admin = FakeAdminApi.Start(full, AdminJson.Http.WindowJson);
 
-        var (exit, stdout, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--application", "office");
+        var (exit, stdout, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken, "--application", "office");
 
         Assert.True(exit == 0, stderr);
         Assert.Equal("  full: this node answers editions up to threshold 5 with count 10 from its grant (epoch 412, full until 2025-07-01 12:00:00 UTC)",
@@ -61,7 +61,7 @@ public sealed class WindowCommandTests
         IReadOnlyList<WindowJson> windows = [Office with { Application = "windows", Name = "Windows", Contacts = [] }, Office];
         await using var admin = FakeAdminApi.Start(windows, AdminJson.Http.IReadOnlyListWindowJson);
 
-        var (exit, stdout, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString());
+        var (exit, stdout, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken);
 
         Assert.True(exit == 0, stderr);
         Assert.Equal("GET /api/v1/windows HTTP/1.1", Assert.Single(admin.Requests));
@@ -75,7 +75,7 @@ public sealed class WindowCommandTests
     {
         await using var admin = FakeAdminApi.Error(404, "Not Found", "unknown application \"solitaire\"; known: windows, office");
 
-        var (exit, _, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--application", "solitaire");
+        var (exit, _, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken, "--application", "solitaire");
 
         Assert.Equal(ExitCodes.Usage, exit);
         Assert.Contains("404 unknown application \"solitaire\"; known: windows, office", stderr);

@@ -19,7 +19,7 @@ public sealed class HostKeyLedgerTests
 
     private static async Task<Ledger?> ReadAsync(NodeProcess node, string keyId)
     {
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         var (key, hosts, owner, _) = (await admin.HostKeysAsync()).Single(k => k.Key.KeyId == keyId);
         if (hosts is null)
         {

@@ -10,7 +10,7 @@ public sealed record StoredWindow(int Count, int Capacity, long Requests, long A
 
     public static async Task<StoredWindow> ReadAsync(NodeProcess node, string application)
     {
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         var window = await admin.WindowAsync(application);
         return new StoredWindow(window.Count, window.Capacity, window.Requests, window.Activated, window.Owner,
             window.Contacts.Select(c => new StoredContact(c.Cmid, c.Product, c.Workstation, c.OtherWorkstation, c.LastContact)).ToArray());

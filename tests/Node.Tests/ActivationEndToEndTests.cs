@@ -60,7 +60,7 @@ public sealed class ActivationEndToEndTests
                 Assert.Equal(i == 4, response.Activated);
             }
 
-            using var admin = new AdminClient(node.AdminUri);
+            using var admin = new AdminClient(node);
             var windows = await admin.WindowAsync("windows");
             Assert.Equal(35, windows.Count);
             Assert.Equal(50, windows.Capacity);
@@ -69,7 +69,7 @@ public sealed class ActivationEndToEndTests
 
         await using (var restarted = await NodeProcess.StartAsync(data.Path))
         {
-            using var admin = new AdminClient(restarted.AdminUri);
+            using var admin = new AdminClient(restarted);
             var windows = await admin.WindowAsync("windows");
             Assert.Equal(35, windows.Count);
             var stored = windows.Contacts.Select(c => c.Cmid).ToHashSet();
@@ -104,7 +104,7 @@ public sealed class ActivationEndToEndTests
         Assert.Equal(Enumerable.Range(1, 50).Concat(Enumerable.Repeat(50, machines.Length - 50)), counts);
         Assert.Equal(machines.Length - 24, answers.Count(a => a.Response.Activated));
 
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         var stats = await admin.StatsAsync();
         Assert.Equal(machines.Length, stats.Total);
         Assert.Equal(machines.Length - 24, stats.Activated);
@@ -136,7 +136,7 @@ public sealed class ActivationEndToEndTests
 
         Assert.Equal(1, first.Response.CurrentCount);
         Assert.Equal(1, second.Response.CurrentCount);
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         var contact = Assert.Single((await admin.WindowAsync("office")).Contacts);
         Assert.Equal("LAB-PC-02", contact.Workstation);
         Assert.Equal("LAB-PC-01", contact.OtherWorkstation);
@@ -151,7 +151,7 @@ public sealed class ActivationEndToEndTests
         using var data = new TempDirectory();
         await using var node = await NodeProcess.StartAsync(data.Path, "--name", "kms-test-host",
             "--activation-interval", "2h", "--renewal-interval", "3d");
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
 
         var health = await admin.HealthAsync();
         Assert.Equal("ok", health.Status);

@@ -62,7 +62,7 @@ public sealed class AuthorityActivationProcessTests
     /// <summary>Waits until the node's one key gives <paramref name="reason"/> (the authority answers in the background).</summary>
     private static async Task ReasonAsync(NodeProcess node, string reason)
     {
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         var last = "";
         for (var i = 0; i < 300; i++)
         {

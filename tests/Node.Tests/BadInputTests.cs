@@ -151,7 +151,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
         Assert.Equal(ErrorCode.UnknownProduct, unknownAnswer.Error.Code);
         Assert.Equal(ErrorCode.MalformedRequest, mismatchedAnswer.Error.Code);
-        using var admin = new AdminClient(_node.AdminUri);
+        using var admin = new AdminClient(_node);
         Assert.Equal(0, (await admin.WindowAsync("windows")).Requests);
         Assert.Equal(0, (await admin.WindowAsync("office")).Requests);
     }
@@ -174,7 +174,7 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Contains("behind", behindAnswer.Error.Message);
         Assert.Equal(1, closeAnswer.Response.CurrentCount);
 
-        using var admin = new AdminClient(_node.AdminUri);
+        using var admin = new AdminClient(_node);
         Assert.True((await admin.StatsAsync()).ByError["clock-skew"] >= 2);
     }
 
@@ -199,7 +199,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task A_connection_that_ends_inside_a_frame_is_logged_as_a_failed_request()
     {
-        using var admin = new AdminClient(_node.AdminUri);
+        using var admin = new AdminClient(_node);
         var failedBefore = (await admin.StatsAsync()).Failed;
         await using (var connection = await RawConnection.OpenAsync(_node.ActivationPort))
         {

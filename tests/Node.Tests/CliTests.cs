@@ -36,12 +36,12 @@ public sealed class CliTests
         Assert.Contains("activated by", text.StdOut);
         Assert.Contains("count 6/5", text.StdOut);
 
-        var window = await KmsCli.RunAsync("window", "--admin", node.AdminEndpoint, "--application", "windows");
+        var window = await KmsCli.RunAsync("window", "--admin", node.AdminEndpoint, "--data", data.Path, "--application", "windows");
         Assert.Equal(0, window.ExitCode);
         Assert.Contains("count 6", window.StdOut);
         Assert.Contains("srv3", window.StdOut);
 
-        var windowJson = await KmsCli.RunAsync("window", "--admin", node.AdminEndpoint, "--json");
+        var windowJson = await KmsCli.RunAsync("window", "--admin", node.AdminEndpoint, "--data", data.Path, "--json");
         Assert.Equal(0, windowJson.ExitCode);
         Assert.Equal(["windows", "office"], JsonSerializer.Deserialize(windowJson.StdOut, AdminJson.Http.IReadOnlyListWindowJson)!.Select(w => w.Application));
     }

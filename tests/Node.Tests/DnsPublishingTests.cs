@@ -44,7 +44,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
 
     private static async Task<DnsStatusJson> DnsStatusAsync(NodeProcess node)
     {
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         return await admin.DnsAsync();
     }
 
@@ -117,7 +117,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         Assert.Contains($"node1.{BindFixture.PublishZone}", text.StdOut, StringComparison.Ordinal);
 
         // /healthz and the host report carry the same state.
-        using (var admin = new AdminClient(node1.AdminUri))
+        using (var admin = new AdminClient(node1))
         {
             Assert.Equal("published", (await admin.HealthAsync()).Dns?.State);
             Assert.Equal(node1.ActivationPort, (await admin.HostAsync()).Dns.Port);
@@ -220,7 +220,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
 
     private static async Task WaitForRequestsAsync(NodeProcess node, string what)
     {
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         var deadline = DateTime.UtcNow + Patience;
         while (DateTime.UtcNow < deadline)
         {
@@ -248,7 +248,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         Assert.Contains("BADSIG", bind.Server.Log, StringComparison.Ordinal);
         Assert.Empty(await bind.Server.SrvHostsAsync(BindFixture.BadKeyZone));
 
-        using (var admin = new AdminClient(node.AdminUri))
+        using (var admin = new AdminClient(node))
         {
             var (code, health) = await admin.SendAsync(HttpMethod.Get, "/healthz", AdminJson.Http.HealthJson);
             Assert.Equal(200, code); // DNS trouble never makes the node unhealthy

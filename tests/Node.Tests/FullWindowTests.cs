@@ -19,7 +19,7 @@ public sealed class FullWindowTests
         await using (var node = await NodeProcess.StartAsync(data.Path))
         {
             await using var connection = await node.OpenConnectionAsync();
-            using var admin = new AdminClient(node.AdminUri);
+            using var admin = new AdminClient(node);
             for (var i = 0; i < 10; i++)
             {
                 var response = (await connection.ActivateAsync(Requests.For(Office, machines[i]), Answer)).Response;
@@ -39,7 +39,7 @@ public sealed class FullWindowTests
         }
 
         await using var restarted = await NodeProcess.StartAsync(data.Path);
-        using var restartedAdmin = new AdminClient(restarted.AdminUri);
+        using var restartedAdmin = new AdminClient(restarted);
         var window = await restartedAdmin.WindowAsync("office");
         Assert.Equal(machines.Length, window.Requests);
         Assert.Equal(machines[^10..].ToHashSet(), window.Contacts.Select(c => c.Cmid).ToHashSet());
@@ -51,7 +51,7 @@ public sealed class FullWindowTests
         using var data = new TempDirectory();
         await using var node = await NodeProcess.StartAsync(data.Path, "--grant-lease", "0");
         await using var connection = await node.OpenConnectionAsync();
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         for (var i = 0; i < 12; i++)
         {
             var response = (await connection.ActivateAsync(Requests.For(Office), Answer)).Response;

@@ -25,13 +25,13 @@ public sealed class HostCertificateProcessTests
         await using (var node = await NodeProcess.StartAsync(nodeData, args))
         {
             var requestFile = Path.Combine(data.Path, "request.json");
-            var (exit, stdout, stderr) = await KmsCli.RunAsync("keys", "request", "k-offline", "--out", requestFile, "--admin", node.AdminEndpoint);
+            var (exit, stdout, stderr) = await KmsCli.RunAsync("keys", "request", "k-offline", "--out", requestFile, "--admin", node.AdminEndpoint, "--token", node.AdminToken!);
             Assert.True(exit == 0, stderr);
             Assert.Contains("kms keys install", stdout);
             var request = HostActivationRequest.Load(requestFile);
             Assert.True(request.IsSignedByItsHost());
             Assert.Equal((Guid.Parse(node.HostId), "k-offline", false), (request.HostId, request.Key.KeyId, request.Reactivation));
-            Assert.Equal(4, (await KmsCli.RunAsync("keys", "request", "no-such-key", "--out", requestFile, "--admin", node.AdminEndpoint)).ExitCode);
+            Assert.Equal(4, (await KmsCli.RunAsync("keys", "request", "no-such-key", "--out", requestFile, "--admin", node.AdminEndpoint, "--token", node.AdminToken!)).ExitCode);
 
             // Certificates that are not this host's are refused, each with its reason.
             using var thief = HostSigningKey.CreateEphemeral();
@@ -75,7 +75,7 @@ public sealed class HostCertificateProcessTests
         using var data = new TempDirectory();
         await using var node = await NodeProcess.StartAsync(data.Path, [.. DemoLicence.Args, "--authority-keys", DemoLicence.Directory]);
         var trusted = TrustedAuthority.Load(DemoLicence.AuthorityPublicKey);
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
 
         foreach (var keyId in new[] { DemoLicence.WindowsKeyId, DemoLicence.OfficeKeyId })
         {
@@ -92,12 +92,12 @@ public sealed class HostCertificateProcessTests
     {
         var file = Path.Combine(data.Path, $"certificate-{Guid.NewGuid():N}.json");
         File.WriteAllText(file, certificate.ToJson());
-        return await KmsCli.RunAsync("keys", "install", file, "--admin", node.AdminEndpoint);
+        return await KmsCli.RunAsync("keys", "install", file, "--admin", node.AdminEndpoint, "--token", node.AdminToken!);
     }
 
     private static async Task<string> ReasonAsync(NodeProcess node)
     {
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         return Assert.Single((await admin.HostAsync()).Keys).Reason;
     }
 }

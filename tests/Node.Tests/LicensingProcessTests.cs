@@ -37,7 +37,7 @@ public sealed class LicensingProcessTests
         Assert.Contains("this host has no valid host key: k-expired (Windows Server 2025 volume licence): expired at", error.Message);
         Assert.Equal(ErrorCode.NoHostKey, (await RefusedAsync(node, "office-2019-standard")).Code);
 
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         var health = await admin.HealthAsync();
         Assert.Equal("ok", health.Status);
         Assert.Equal("unlicensed", health.Licence);
@@ -72,7 +72,7 @@ public sealed class LicensingProcessTests
         using var data = new TempDirectory();
         await using var node = await NodeProcess.StartAsync(data.Path,
             "--authority-key", DemoLicence.AuthorityPublicKey, "--host-key", DemoLicence.OfficeKey);
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         var before = await admin.WindowAsync("windows");
 
         var error = await RefusedAsync(node, "windows-11-enterprise");
@@ -96,7 +96,7 @@ public sealed class LicensingProcessTests
         using var data = new TempDirectory();
         await using (var node = await NodeProcess.StartAsync(data.Path))
         {
-            using var admin = new AdminClient(node.AdminUri);
+            using var admin = new AdminClient(node);
             var keys = await admin.HostKeysAsync();
             var host = Assert.Single(Key(keys, DemoLicence.WindowsKeyId).Hosts!);
             Assert.Equal((Guid.Parse(node.HostId), 0, true), (host.HostId, host.Reactivations, host.Self));
@@ -106,7 +106,7 @@ public sealed class LicensingProcessTests
         // A plain restart: the data directory remembers the activation, nothing is counted.
         await using (var node = await NodeProcess.StartAsync(data.Path))
         {
-            using var admin = new AdminClient(node.AdminUri);
+            using var admin = new AdminClient(node);
             var windows = Key(await admin.HostKeysAsync(), DemoLicence.WindowsKeyId);
             Assert.Equal(0, Assert.Single(windows.Hosts!).Reactivations);
             Assert.Equal(6, windows.Key.MaxHosts);
@@ -117,7 +117,7 @@ public sealed class LicensingProcessTests
         File.Delete(Path.Combine(data.Path, "host-key-activations"));
         await using (var node = await NodeProcess.StartAsync(data.Path))
         {
-            using var admin = new AdminClient(node.AdminUri);
+            using var admin = new AdminClient(node);
             var keys = await admin.HostKeysAsync();
             Assert.Equal(1, Assert.Single(Key(keys, DemoLicence.WindowsKeyId).Hosts!).Reactivations);
             Assert.Equal(1, Assert.Single(Key(keys, DemoLicence.OfficeKeyId).Hosts!).Reactivations);
@@ -144,7 +144,7 @@ public sealed class LicensingProcessTests
         File.Delete(Path.Combine(data.Path, "host-key-activations"));
         await using (var node = await NodeProcess.StartAsync(data.Path))
         {
-            using var admin = new AdminClient(node.AdminUri);
+            using var admin = new AdminClient(node);
             var windows = (await admin.HostAsync()).Keys.Single(k => k.KeyId == DemoLicence.WindowsKeyId);
             Assert.Equal(("refused", "reactivation-limit-reached"), (windows.Status, windows.Problem));
             var error = await RefusedAsync(node, "windows-11-pro");

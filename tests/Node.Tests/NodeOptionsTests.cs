@@ -199,4 +199,20 @@ public sealed class NodeOptionsTests
         Assert.Null(options.Database);
         Assert.Equal(SplitBrainStrategy.KeepMajority, options.SplitBrain);
     }
+
+    [Fact]
+    public void Cluster_tls_needs_both_files_and_names_a_bad_one_in_one_line()
+    {
+        Assert.Null(Read(null, null).ClusterTls);
+        var alone = Assert.Throws<NodeOptionsException>(() => Read(null, null, "--cluster-tls-cert", "node.pem"));
+        Assert.StartsWith("--cluster-tls-cert and --cluster-tls-ca go together", alone.Message);
+
+        using var directory = new TempDirectory();
+        var notACertificate = Path.Combine(directory.Path, "node.pem");
+        File.WriteAllText(notACertificate, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+        var bad = Assert.Throws<NodeOptionsException>(() => Read(null, new() { ["KMS_CLUSTER_TLS_CERT"] = notACertificate },
+            "--cluster-tls-ca", notACertificate));
+        Assert.StartsWith($"--cluster-tls-cert: cannot read a certificate with its private key from {notACertificate}", bad.Message);
+        Assert.DoesNotContain('\n', bad.Message);
+    }
 }

@@ -42,15 +42,15 @@ public sealed class NodeProcessTests
         Assert.Equal("frozen", node.Name);
         Assert.Null(node.ExitCode);
         using var http = new HttpClient { BaseAddress = node.AdminUri, Timeout = TimeSpan.FromSeconds(2) };
-        Assert.True((await http.GetAsync("/healthz")).IsSuccessStatusCode);
+        Assert.True((await http.GetAsync("/healthz/ready")).IsSuccessStatusCode);
 
         node.Freeze();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => http.GetAsync("/healthz"));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => http.GetAsync("/healthz/ready"));
         Assert.False(node.HasExited);
 
         node.Thaw();
         using var patient = new HttpClient { BaseAddress = node.AdminUri, Timeout = TimeSpan.FromSeconds(30) };
-        Assert.True((await patient.GetAsync("/healthz")).IsSuccessStatusCode);
+        Assert.True((await patient.GetAsync("/healthz/ready")).IsSuccessStatusCode);
 
         node.Kill();
         await node.WaitForExitAsync(TimeSpan.FromSeconds(10));

@@ -26,7 +26,7 @@ public sealed class ReadyFileTests
         Assert.StartsWith("akka.tcp://", ready.ClusterAddress);
 
         // The same facts as the node's own API and its log line.
-        using var admin = new AdminClient(node.AdminUri);
+        using var admin = new AdminClient(node);
         var health = await admin.HealthAsync();
         Assert.Equal(ready.HostId, health.HostId);
         var line = node.Output.Split('\n').Select(NodeProcess.ParseReadyLine).Single(l => l is not null)!;

@@ -48,7 +48,7 @@ public sealed class ShutdownTests
         }
 
         await using var restarted = await NodeProcess.StartAsync(data.Path);
-        using var admin = new AdminClient(restarted.AdminUri);
+        using var admin = new AdminClient(restarted);
         var stored = (await admin.WindowAsync("windows")).Contacts.Select(c => c.Cmid).ToHashSet();
         Assert.NotEmpty(acknowledged);
         Assert.Subset(stored, acknowledged);

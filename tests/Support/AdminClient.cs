@@ -4,10 +4,25 @@ using KmsCluster.Protocol.Admin;
 
 namespace KmsCluster.Testing;
 
-/// <summary>Reads a node's admin API as the records of KmsCluster.Protocol.Admin, with the context the node writes them with.</summary>
-public sealed class AdminClient(Uri baseAddress) : IDisposable
+/// <summary>Reads a node's admin API as the records of KmsCluster.Protocol.Admin, with the context the node writes them
+/// with, sending <paramref name="token"/> as its bearer token (none when null).</summary>
+public sealed class AdminClient : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    private readonly HttpClient _http;
+
+    public AdminClient(Uri baseAddress, string? token)
+    {
+        _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            _http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", AdminAuth.AuthorizationValue(token));
+        }
+    }
+
+    /// <summary>A node's admin API with the token from its data directory.</summary>
+    public AdminClient(NodeProcess node) : this(node.AdminUri, node.AdminToken)
+    {
+    }
 
     public Task<HealthJson> HealthAsync() => GetAsync("/healthz", AdminJson.Http.HealthJson);
 

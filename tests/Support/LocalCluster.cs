@@ -10,14 +10,14 @@ namespace KmsCluster.Testing;
 public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly TempDirectory _data = new();
-    private readonly string[] _extraArgs;
+    private readonly Func<int, string[]> _nodeArgs;
 
-    private LocalCluster(string connectionString, int size, string splitBrain, string[] extraArgs)
+    private LocalCluster(string connectionString, int size, string splitBrain, Func<int, string[]> nodeArgs)
     {
         ConnectionString = connectionString;
         ClusterPorts = FreePorts.Take(size);
         SplitBrain = splitBrain;
-        _extraArgs = extraArgs;
+        _nodeArgs = nodeArgs;
         Nodes = new NodeProcess?[size];
     }
 
@@ -36,11 +36,16 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>Creates database <paramref name="database"/> and starts <paramref name="size"/> nodes on it,
     /// one after the other, each serving before the next starts (the first one is the oldest).</summary>
+    public static Task<LocalCluster> StartAsync(PostgresServer server, string database, int size,
+        string? splitBrain = null, params string[] extraArgs) =>
+        StartAsync(server, database, size, splitBrain, _ => extraArgs);
+
+    /// <summary>As above, with arguments of each node's own (<paramref name="nodeArgs"/> of its index), e.g. its certificate.</summary>
     public static async Task<LocalCluster> StartAsync(PostgresServer server, string database, int size,
-        string? splitBrain = null, params string[] extraArgs)
+        string? splitBrain, Func<int, string[]> nodeArgs)
     {
         await server.CreateDatabaseAsync(database);
-        var cluster = new LocalCluster(server.ConnectionString(database), size, splitBrain ?? "auto", extraArgs);
+        var cluster = new LocalCluster(server.ConnectionString(database), size, splitBrain ?? "auto", nodeArgs);
         try
         {
             for (var i = 0; i < size; i++)
@@ -63,15 +68,21 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             await previous.DisposeAsync();
         }
-        var seeds = ClusterPorts.Take(Math.Min(2, ClusterPorts.Length)).SelectMany(port => new[] { "--seed", $"127.0.0.1:{port}" });
         var node = await NodeProcess.StartAsync(Path.Combine(_data.Path, $"node{index}"),
         [
-            "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(), .. seeds,
-            "--db", ConnectionString, "--split-brain", SplitBrain, .. _extraArgs,
+            "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(), .. JoinArgs, .. _nodeArgs(index),
         ]);
         Nodes[index] = node;
         return node;
     }
+
+    /// <summary>What a node needs to join this cluster: the seeds (the first two nodes), the database and the split
+    /// brain strategy.</summary>
+    public string[] JoinArgs =>
+    [
+        .. ClusterPorts.Take(Math.Min(2, ClusterPorts.Length)).SelectMany(port => new[] { "--seed", $"127.0.0.1:{port}" }),
+        "--db", ConnectionString, "--split-brain", SplitBrain,
+    ];
 
     /// <summary>The index of the node with this cluster address (akka.tcp://NAME@127.0.0.1:PORT).</summary>
     public int IndexOf(string clusterAddress) =>
@@ -80,7 +91,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Asks a running node's admin API for the cluster view.</summary>
     public async Task<ClusterJson> ClusterViewAsync(NodeProcess? via = null)
     {
-        using var admin = new AdminClient((via ?? Running[0]).AdminUri);
+        using var admin = new AdminClient((via ?? Running[0]));
         return await admin.ClusterAsync();
     }
 

@@ -25,11 +25,22 @@ public sealed partial class NodeProcess : IAsyncDisposable
     private readonly string _readyFile;
     private bool _frozen;
 
-    private NodeProcess(Process process, string readyFile)
+    private NodeProcess(Process process, string readyFile, string dataDirectory, string? adminTokenFile)
     {
         _process = process;
         _readyFile = readyFile;
+        DataDirectory = dataDirectory;
+        AdminTokenFile = adminTokenFile ?? Path.Combine(dataDirectory, AdminAuth.TokenFile);
     }
+
+    /// <summary>The node's --data directory.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>The admin API's bearer token as the node read it: from its data directory, or from the file a test
+    /// gave with --admin-token-file; null while there is none.</summary>
+    public string? AdminToken => File.Exists(AdminTokenFile) ? File.ReadAllText(AdminTokenFile).Trim() : null;
+
+    public string AdminTokenFile { get; }
 
     /// <summary>The first activation endpoint as bound (HOST:PORT).</summary>
     public string ActivationEndpoint => ActivationEndpoints[0];
@@ -103,7 +114,8 @@ public sealed partial class NodeProcess : IAsyncDisposable
         var readyFile = Path.Combine(Path.GetTempPath(), $"kms-node-ready-{Guid.NewGuid():N}.json");
         var process = Start(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDirectory,
             "--ready-file", readyFile, .. DemoLicence.Unless(extraArgs), .. extraArgs]);
-        var node = new NodeProcess(process, readyFile);
+        var tokenFlag = Array.IndexOf(extraArgs, "--admin-token-file");
+        var node = new NodeProcess(process, readyFile, dataDirectory, tokenFlag >= 0 ? extraArgs[tokenFlag + 1] : null);
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
         process.BeginOutputReadLine();
@@ -265,6 +277,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         var limit = timeout ?? StartTimeout;
         var deadline = DateTime.UtcNow + limit;
         using var http = new HttpClient { BaseAddress = AdminUri, Timeout = TimeSpan.FromSeconds(5) };
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", AdminAuth.AuthorizationValue(AdminToken ?? ""));
         var last = "no answer";
         while (DateTime.UtcNow < deadline)
         {

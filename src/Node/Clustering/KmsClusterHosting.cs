@@ -23,11 +23,11 @@ public static class KmsClusterHosting
             HostName = options.ClusterHost,
             PublicHostName = options.ClusterHost,
             Port = options.ClusterPort,
-        });
+        }.WithTls(options.ClusterTls));
         var splitBrain = SplitBrainResolver(options.SplitBrain, leaseConnectionString);
         akka.WithClustering(new ClusterOptions
         {
-            SeedNodes = options.Seeds.Select(seed => $"akka.tcp://{clusterName}@{seed}").ToArray(),
+            SeedNodes = options.Seeds.Select(seed => $"{ClusterTls.Protocol(options.ClusterTls)}://{clusterName}@{seed}").ToArray(),
             Roles = ["kms"],
             MinimumNumberOfMembers = 1,
             SplitBrainResolver = splitBrain,

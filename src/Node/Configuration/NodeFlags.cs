@@ -52,8 +52,8 @@ public static class NodeFlags
     public static readonly IReadOnlyList<NodeFlag> All =
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
-        WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. DnsFlags.All, HostKey, AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs,
-        Catalog,
+        WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. SecurityFlags.All, .. DnsFlags.All, HostKey,
+        AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs, Catalog,
         ReadyFile,
     ];
 }

@@ -43,6 +43,12 @@ public sealed record NodeOptions
 
     public required SplitBrainStrategy SplitBrain { get; init; }
 
+    /// <summary>The admin API's token file (--admin-token-file); null: the data directory's own.</summary>
+    public string? AdminTokenFile { get; init; }
+
+    /// <summary>TLS with member certificates between cluster members (--cluster-tls-cert/--cluster-tls-ca); null: plain TCP.</summary>
+    public ClusterTlsSettings? ClusterTls { get; init; }
+
     /// <summary>Catalogue, host OS, trusted authorities and host keys (checked against each other by HostLicence).</summary>
     public required NodeLicensing Licensing { get; init; }
 }

@@ -70,6 +70,7 @@ public static class NodeOptionsReader
         var (clusterHost, clusterPort, seeds, database, splitBrain) = ReadCluster(settings);
         var licensing = NodeLicensing.Read(settings);
         var readyFile = One(NodeFlags.ReadyFile).Trim();
+        var adminTokenFile = One(SecurityFlags.AdminTokenFile).Trim();
 
         return new NodeOptions
         {
@@ -91,6 +92,8 @@ public static class NodeOptionsReader
             Database = database,
             SplitBrain = splitBrain,
             Licensing = licensing,
+            AdminTokenFile = adminTokenFile.Length == 0 ? null : Path.GetFullPath(adminTokenFile),
+            ClusterTls = ClusterTlsSettings.Read(settings),
         };
     }
 

@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Protocol.Admin;
 
 namespace KmsCluster.Node.Persistence;
 
@@ -32,6 +34,9 @@ public sealed class DataDirectory(string path)
     /// <c>host-certificates/KEYID.json</c>.</summary>
     public string HostCertificatesDirectory => File("host-certificates");
 
+    /// <summary>The admin API's bearer token, owner-only (0600), made at first start; see <see cref="LoadOrCreateAdminToken"/>.</summary>
+    public string AdminTokenFile => File(AdminAuth.TokenFile);
+
     private string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>Creates the directory if needed and takes its lock.</summary>
@@ -64,6 +69,34 @@ public sealed class DataDirectory(string path)
         var id = Guid.NewGuid();
         System.IO.File.WriteAllText(NodeIdFile, id + Environment.NewLine);
         return id;
+    }
+
+    /// <summary>The token kept in <see cref="AdminTokenFile"/>; a new random one (256 bits) when there is none. The
+    /// file is written whole under another name, then renamed, so it is never seen half written.</summary>
+    /// <exception cref="NodeOptionsException">the file holds something that is not a token.</exception>
+    public string LoadOrCreateAdminToken()
+    {
+        if (System.IO.File.Exists(AdminTokenFile))
+        {
+            var existing = System.IO.File.ReadAllText(AdminTokenFile).Trim();
+            return AdminAuth.IsWellFormed(existing)
+                ? existing
+                : throw new NodeOptionsException($"--data: {AdminTokenFile} holds no usable admin token; delete it and the node makes a new one");
+        }
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var temporary = AdminTokenFile + ".tmp";
+        System.IO.File.Delete(temporary); // a leftover keeps its mode; the new file must be created owner-only
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var writer = new StreamWriter(temporary, options))
+        {
+            writer.WriteLine(token);
+        }
+        System.IO.File.Move(temporary, AdminTokenFile, overwrite: false);
+        return token;
     }
 
     /// <summary>Replaces <paramref name="file"/> (one of this directory's) with <paramref name="lines"/> in one step:
