@@ -40,6 +40,8 @@ public static class NodeFlags
         "public key (authority.pub) of a licensing authority whose host keys this node trusts; repeat for several", Repeatable: true);
     public static readonly NodeFlag HostOs = new("host-os", "NAME", "Windows Server 2025",
         "the host platform this node stands for, one of the catalogue's host OSes; decides which key groups it may hold");
+    public static readonly NodeFlag AllowUnsigned = new("allow-unsigned", "", "false",
+        "also serve protocol v1 requests, with unsigned answers (by default a node answers v1 with unsupported-version: it signs its answers, v2)", Switch: true);
     public static readonly NodeFlag ReadyFile = new("ready-file", "FILE", "",
         "once the node serves its endpoints, write a JSON document here (endpoints as bound, host id, cluster address, journal, process id) for scripts and test harnesses");
     public static readonly NodeFlag Catalog = new("catalog", "FILE", "",
@@ -49,6 +51,6 @@ public static class NodeFlags
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
         WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. DnsFlags.All, HostKey, AuthorityKey, HostOs, Catalog,
-        ReadyFile,
+        AllowUnsigned, ReadyFile,
     ];
 }

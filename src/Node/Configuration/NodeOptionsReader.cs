@@ -91,6 +91,7 @@ public static class NodeOptionsReader
             Database = database,
             SplitBrain = splitBrain,
             Licensing = licensing,
+            AllowUnsigned = Dns.DnsPublishing.ParseSwitch(One(NodeFlags.AllowUnsigned), NodeFlags.AllowUnsigned.Flag),
         };
     }
 
