@@ -1,3 +1,5 @@
+using KmsCluster.Protocol.Licensing;
+
 namespace KmsCluster.Testing;
 
 /// <summary>
@@ -26,4 +28,29 @@ public static class DemoLicence
     /// <summary>The demo licence unless <paramref name="args"/> choose keys or authorities of their own.</summary>
     public static string[] Unless(IReadOnlyCollection<string> args) =>
         args.Contains("--host-key") || args.Contains("--authority-key") ? [] : Args;
+
+    /// <summary>Prepares <paramref name="dataDirectory"/> as a node's, certified for the demo host keys: its node-id
+    /// and host-signing.key (kept when present), and host-certificates/&lt;keyId&gt;.json signed with the demo authority's
+    /// private key (as the authority service would answer). Returns the node's host id.</summary>
+    public static Guid Certify(string dataDirectory, TimeSpan? validity = null, DateTimeOffset? now = null)
+    {
+        System.IO.Directory.CreateDirectory(dataDirectory);
+        var nodeIdFile = Path.Combine(dataDirectory, "node-id");
+        if (!File.Exists(nodeIdFile) || !Guid.TryParse(File.ReadAllText(nodeIdFile).Trim(), out var hostId))
+        {
+            hostId = Guid.NewGuid();
+            File.WriteAllText(nodeIdFile, hostId + Environment.NewLine);
+        }
+        using var key = HostSigningKey.LoadOrCreate(Path.Combine(dataDirectory, "host-signing.key"));
+        using var authority = LicensingAuthority.Load(Directory);
+        var certificates = Path.Combine(dataDirectory, "host-certificates");
+        System.IO.Directory.CreateDirectory(certificates);
+        foreach (var file in new[] { WindowsKey, OfficeKey })
+        {
+            var hostKey = HostKey.Load(file);
+            var certificate = authority.Certify(hostKey, hostId, key.PublicKey, now ?? DateTimeOffset.UtcNow, validity);
+            File.WriteAllText(Path.Combine(certificates, hostKey.KeyId + ".json"), certificate.ToJson());
+        }
+        return hostId;
+    }
 }

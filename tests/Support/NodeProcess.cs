@@ -73,6 +73,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Pass among the extra arguments to start a node without host certificates (it is removed from them).</summary>
+    public const string Uncertified = "--test-uncertified";
+
     /// <summary>
     /// Starts a node on 127.0.0.1:0 (activation and admin), with the demo licence unless <paramref name="extraArgs"/>
     /// name host keys or authorities of their own (<see cref="DemoLicence"/>), with <paramref name="extraArgs"/> appended, and waits
@@ -100,6 +103,12 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// </summary>
     public static async Task<NodeProcess> StartBoundAsync(string dataDirectory, params string[] extraArgs)
     {
+        // With the demo licence a node gets its host certificates too, unless the test opts out.
+        if (DemoLicence.Unless(extraArgs).Length > 0 && !extraArgs.Contains(Uncertified))
+        {
+            DemoLicence.Certify(dataDirectory);
+        }
+        extraArgs = extraArgs.Where(a => a != Uncertified).ToArray();
         var readyFile = Path.Combine(Path.GetTempPath(), $"kms-node-ready-{Guid.NewGuid():N}.json");
         var process = Start(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDirectory,
             "--ready-file", readyFile, .. DemoLicence.Unless(extraArgs), .. extraArgs]);
