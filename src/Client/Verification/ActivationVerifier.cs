@@ -7,11 +7,11 @@ using KmsCluster.Protocol.Wire;
 namespace KmsCluster.Client.Verification;
 
 /// <summary>The verdict on one answer: valid, or the one-line reason it is not.</summary>
-public sealed record Verification(bool IsValid, string Reason)
+public sealed record AnswerVerdict(bool IsValid, string Reason)
 {
-    public static readonly Verification Valid = new(true, "valid");
+    public static readonly AnswerVerdict Valid = new(true, "valid");
 
-    public static Verification Refused(string reason) => new(false, reason);
+    public static AnswerVerdict Refused(string reason) => new(false, reason);
 }
 
 /// <summary>
@@ -39,70 +39,70 @@ public sealed class ActivationVerifier
 
     /// <summary>Checks an answer to a request: an error frame is never an activation, an unsigned answer is refused.
     /// With <paramref name="request"/>, the answer must also be for its machine and product.</summary>
-    public Verification Verify(in ActivationResult result, ActivationRequest? request = null)
+    public AnswerVerdict Verify(in ActivationResult result, ActivationRequest? request = null)
     {
         if (result.IsError)
         {
-            return Verification.Refused($"refused by the host: {result.Error.Code.Name()}: {result.Error.Message}");
+            return AnswerVerdict.Refused($"refused by the host: {result.Error.Code.Name()}: {result.Error.Message}");
         }
         if (result.Signed is not { } signed)
         {
-            return Verification.Refused("unsigned: the host answered without a signature (protocol v1); it cannot be told from an impostor");
+            return AnswerVerdict.Refused("unsigned: the host answered without a signature (protocol v1); it cannot be told from an impostor");
         }
         if (request is { } asked && (asked.ClientMachineId != signed.Content.Response.ClientMachineId || asked.ProductId != signed.Content.ProductId))
         {
-            return Verification.Refused("the answer is for another machine or product than the request");
+            return AnswerVerdict.Refused("the answer is for another machine or product than the request");
         }
         return Verify(signed);
     }
 
     /// <summary>Checks a signed answer, in this order: nonce, proof and signature, certificate, its authority,
     /// its validity, host id, key and group.</summary>
-    public Verification Verify(SignedAnswer answer)
+    public AnswerVerdict Verify(SignedAnswer answer)
     {
         var content = answer.Content;
         if (content.Nonce != answer.SentNonce)
         {
-            return Verification.Refused($"wrong nonce: the answer carries nonce {SignedAnswerContent.FormatNonce(content.Nonce)}, not the {SignedAnswerContent.FormatNonce(answer.SentNonce)} sent (a replayed answer)");
+            return AnswerVerdict.Refused($"wrong nonce: the answer carries nonce {SignedAnswerContent.FormatNonce(content.Nonce)}, not the {SignedAnswerContent.FormatNonce(answer.SentNonce)} sent (a replayed answer)");
         }
         if (answer.Certificate is not { } certificate)
         {
-            return Verification.Refused($"no host certificate for key {content.KeyId} came with the answer");
+            return AnswerVerdict.Refused($"no host certificate for key {content.KeyId} came with the answer");
         }
         var proof = answer.Proof;
         var root = MerkleTree.RootFrom(MerkleTree.LeafHash(proof.Content.Span), proof.LeafIndex, proof.LeafCount, proof.Path.Span);
         if (root is null)
         {
-            return Verification.Refused($"bad proof: the audit path does not fit leaf {proof.LeafIndex} of a batch of {proof.LeafCount}");
+            return AnswerVerdict.Refused($"bad proof: the audit path does not fit leaf {proof.LeafIndex} of a batch of {proof.LeafCount}");
         }
         if (!HostSigningKey.Verify(certificate.HostPublicKey, SignedActivationResponse.SignedMessage(root), proof.Signature.Span))
         {
-            return Verification.Refused("forged: the signature is not the certified host key's over the answer's Merkle root (altered answer, path or signature)");
+            return AnswerVerdict.Refused("forged: the signature is not the certified host key's over the answer's Merkle root (altered answer, path or signature)");
         }
         var authority = _authorities.FirstOrDefault(a => a.Fingerprint == certificate.Authority);
         if (authority is null)
         {
-            return Verification.Refused($"unknown authority: the host certificate is signed by authority {certificate.Authority}, which is not trusted here");
+            return AnswerVerdict.Refused($"unknown authority: the host certificate is signed by authority {certificate.Authority}, which is not trusted here");
         }
         if (certificate.Problem(authority, _time.GetUtcNow()) is { } problem)
         {
-            return Verification.Refused(problem);
+            return AnswerVerdict.Refused(problem);
         }
         if (certificate.HostId != content.Response.HostId)
         {
-            return Verification.Refused($"the answer comes from host {content.Response.HostId}, the certificate is for host {certificate.HostId}");
+            return AnswerVerdict.Refused($"the answer comes from host {content.Response.HostId}, the certificate is for host {certificate.HostId}");
         }
         if (certificate.KeyId != content.KeyId)
         {
-            return Verification.Refused($"the answer names key {content.KeyId}, the certificate is for key {certificate.KeyId}");
+            return AnswerVerdict.Refused($"the answer names key {content.KeyId}, the certificate is for key {certificate.KeyId}");
         }
         if (!_catalog.TryGetProduct(content.ProductId, out var product))
         {
-            return Verification.Refused($"product {content.ProductId} is not in this client's catalogue, so its key group cannot be checked");
+            return AnswerVerdict.Refused($"product {content.ProductId} is not in this client's catalogue, so its key group cannot be checked");
         }
         var group = _catalog.FindKeyGroup(certificate.Group);
         return group is not null && group.Covers(product)
-            ? Verification.Valid
-            : Verification.Refused($"certificate of another group: {certificate.Group} does not cover {product.Slug}");
+            ? AnswerVerdict.Valid
+            : AnswerVerdict.Refused($"certificate of another group: {certificate.Group} does not cover {product.Slug}");
     }
 }
