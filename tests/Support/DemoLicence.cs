@@ -32,7 +32,12 @@ public static class DemoLicence
     /// <summary>Prepares <paramref name="dataDirectory"/> as a node's, certified for the demo host keys: its node-id
     /// and host-signing.key (kept when present), and host-certificates/&lt;keyId&gt;.json signed with the demo authority's
     /// private key (as the authority service would answer). Returns the node's host id.</summary>
-    public static Guid Certify(string dataDirectory, TimeSpan? validity = null, DateTimeOffset? now = null)
+    public static Guid Certify(string dataDirectory, TimeSpan? validity = null, DateTimeOffset? now = null) =>
+        Certify(dataDirectory, [WindowsKey, OfficeKey], validity, now);
+
+    /// <summary>As <see cref="Certify(string, TimeSpan?, DateTimeOffset?)"/> for the host key files
+    /// <paramref name="hostKeys"/>; keys of another authority (or unreadable files) are left uncertified.</summary>
+    public static Guid Certify(string dataDirectory, IEnumerable<string> hostKeys, TimeSpan? validity = null, DateTimeOffset? now = null)
     {
         System.IO.Directory.CreateDirectory(dataDirectory);
         var nodeIdFile = Path.Combine(dataDirectory, "node-id");
@@ -45,9 +50,18 @@ public static class DemoLicence
         using var authority = LicensingAuthority.Load(Directory);
         var certificates = Path.Combine(dataDirectory, "host-certificates");
         System.IO.Directory.CreateDirectory(certificates);
-        foreach (var file in new[] { WindowsKey, OfficeKey })
+        foreach (var file in hostKeys)
         {
-            var hostKey = HostKey.Load(file);
+            HostKey hostKey;
+            try
+            {
+                hostKey = HostKey.Load(file);
+            }
+            catch (HostKeyFormatException)
+            {
+                continue;
+            }
+            if (hostKey.Authority != authority.Public.Fingerprint) continue;
             var certificate = authority.Certify(hostKey, hostId, key.PublicKey, now ?? DateTimeOffset.UtcNow, validity);
             File.WriteAllText(Path.Combine(certificates, hostKey.KeyId + ".json"), certificate.ToJson());
         }

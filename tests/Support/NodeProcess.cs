@@ -103,10 +103,21 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// </summary>
     public static async Task<NodeProcess> StartBoundAsync(string dataDirectory, params string[] extraArgs)
     {
-        // With the demo licence a node gets its host certificates too, unless the test opts out.
-        if (DemoLicence.Unless(extraArgs).Length > 0 && !extraArgs.Contains(Uncertified))
+        // With the demo licence (or host keys of the demo authority) a node gets its host certificates too, as the
+        // authority would answer, unless the test opts out.
+        string[] hostKeys = DemoLicence.Unless(extraArgs).Length > 0
+            ? [DemoLicence.WindowsKey, DemoLicence.OfficeKey]
+            : extraArgs.Where((_, i) => i > 0 && extraArgs[i - 1] == "--host-key").ToArray();
+        if (!extraArgs.Contains(Uncertified) && hostKeys.Length > 0)
         {
-            DemoLicence.Certify(dataDirectory);
+            try
+            {
+                DemoLicence.Certify(dataDirectory, hostKeys);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A test of a data directory the node cannot use: the node reports it.
+            }
         }
         extraArgs = extraArgs.Where(a => a != Uncertified).ToArray();
         var readyFile = Path.Combine(Path.GetTempPath(), $"kms-node-ready-{Guid.NewGuid():N}.json");
