@@ -56,7 +56,9 @@ internal sealed class EchoHandler : ConnectionHandler
     private static void Answer(PipeWriter output, in Frame frame)
     {
         Span<byte> scratch = stackalloc byte[ProtocolConstants.MaxBodySize];
-        ActivationRequest.TryRead(frame.BodySpan(scratch), out var request, out _);
+        // A v2 request is a nonce and then the v1 body; the echo answers unsigned (v1) either way.
+        ActivationRequest.TryRead(frame.BodySpan(scratch)[(frame.Version == ProtocolConstants.SignedVersion ? SignedActivationRequest.NonceSize : 0)..],
+            out var request, out _);
         var now = DateTimeOffset.UtcNow;
         FrameWriter.Write(output, frame.RequestId, new ActivationResponse(request.ClientMachineId, HostId, "bench",
             now, 50, 25, true, now.AddDays(180), 120, 10080));

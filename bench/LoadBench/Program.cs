@@ -7,7 +7,7 @@ using KmsCluster.Testing;
 // connection per request, as KMS clients connect); one node also with grants off and with a window that never
 // fills; the targets of issue 12, each printed as met or not met; then cost growth.
 //   dotnet run -c Release --project bench/LoadBench -- [--seconds 15] [--warmup 10] [--skip-grants-off]
-//       [--skip-cluster] [--skip-growth]
+//       [--skip-cluster] [--skip-growth] [--skip-signing]
 var seconds = Option("--seconds", 15);
 var warmup = Option("--warmup", 10);
 var results = Directory.CreateTempSubdirectory("kms-bench-").FullName;
@@ -56,6 +56,18 @@ if (!args.Contains("--skip-cluster"))
 }
 
 Report.Print(echo, node, others, echoAtNodeRate);
+if (!args.Contains("--skip-signing"))
+{
+    // Signing on vs off on one node: started with --allow-unsigned, loaded with v1 (answers unsigned, the path of
+    // before issue 13) and with v2 (a nonce per request, every answer signed in batches), same machines, same node.
+    using var data = new TempDirectory();
+    await using var lenient = await NodeProcess.StartAsync(data.Path, "--name", "bench", "--allow-unsigned");
+    var unsigned = await runs.ClosedSetAsync("one node, SQLite, full windows, unsigned (v1, --allow-unsigned)", "sqlite-unsigned",
+        [lenient.ActivationEndpoint], [.. LoadRuns.FullWindows, "--protocol", "1"], warmup);
+    var signed = await runs.ClosedSetAsync("the same node, signed answers (v2)", "sqlite-signed",
+        [lenient.ActivationEndpoint], LoadRuns.FullWindows, shortWarmup);
+    Report.Signing(unsigned, signed);
+}
 if (!args.Contains("--skip-growth"))
 {
     await CostGrowth.RunAsync(results);

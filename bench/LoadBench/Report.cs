@@ -68,6 +68,17 @@ internal static class Report
     private static void OpenLoopRow(string name, OpenLoop run) =>
         Console.WriteLine(Invariant($"| {name} | {run.Rate:0} | {run.Result.P50:0.00} | {run.Result.P99:0.00} | {run.Result.P999:0.00} | {run.Result.Errors} |"));
 
+    /// <summary>Issue 13: signed answers cost at most a tenth of the unsigned throughput, at D=1 and D=16.</summary>
+    public static void Signing(SetupResult unsigned, SetupResult signed)
+    {
+        var single = signed.Single.Throughput / unsigned.Single.Throughput;
+        var pipelined = signed.Pipelined.Throughput / unsigned.Pipelined.Throughput;
+        Target("signing on vs off, one node, C=64 D=1 >= 0.9 x unsigned", single >= 0.9,
+            Invariant($"{signed.Single.Throughput:0}/s vs {unsigned.Single.Throughput:0}/s, {single:0.00} x"));
+        Target("signing on vs off, one node, C=64 D=16 >= 0.9 x unsigned", pipelined >= 0.9,
+            Invariant($"{signed.Pipelined.Throughput:0}/s vs {unsigned.Pipelined.Throughput:0}/s, {pipelined:0.00} x"));
+    }
+
     private static void Target(string name, bool met, string measured) =>
         Console.WriteLine($"target {name}: {(met ? "met" : "NOT met")} ({measured})");
 

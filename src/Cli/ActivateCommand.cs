@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KmsCluster.Client.Connection;
+using KmsCluster.Client.Verification;
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Wire;
 
@@ -28,12 +29,19 @@ internal static class ActivateCommand
         var virtualMachine = new Option<bool>("--vm") { Description = "the client is a virtual machine" };
         var timeout = new Option<double>("--timeout") { Description = "seconds to wait for an answer, across all servers and retries", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var authorityKeys = AnswerChecks.AuthorityKeyOption();
+        var unsigned = new Option<bool>("--unsigned")
+        {
+            Description = "speak protocol v1 and accept its unsigned answers, unchecked (a host started with --allow-unsigned)",
+        };
+        var save = new Option<string?>("--save") { Description = "also write the signed answer to FILE, for `kms verify`" };
         var discover = DiscoveryFlags.DiscoverOption();
         var dnsServer = DiscoveryFlags.DnsServerOption();
 
         var command = new Command("activate", "ask a host to activate this client")
         {
             server, discover, dnsServer, product, application, cmid, workstation, licenseState, minutesLeft, virtualMachine, timeout, json,
+            authorityKeys, unsigned, save,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -59,14 +67,33 @@ internal static class ActivateCommand
                 {
                     throw new UsageException($"--workstation: at most {ProtocolConstants.MaxNameBytes} UTF-8 bytes, no control characters");
                 }
+                var signed = !result.GetValue(unsigned);
+                var saveFile = result.GetValue(save);
+                if (!signed && saveFile is not null)
+                {
+                    throw new UsageException("--save keeps a signed answer: it does not go with --unsigned");
+                }
+                var verifier = signed ? AnswerChecks.Verifier(result.GetValue(authorityKeys), "or --unsigned for a host started with --allow-unsigned") : null;
                 var request = new ActivationRequest(machineId, applicationId, productId, (ushort)threshold, state,
                     result.GetValue(minutesLeft), result.GetValue(virtualMachine), name, DateTimeOffset.UtcNow);
 
                 // Discovered hosts are not known yet: each attempt gets at most half of --timeout.
                 await using var client = discovery is null
-                    ? new KmsClient(servers, ClientOptions(TimeSpan.FromSeconds(seconds), servers.Length))
-                    : await KmsClient.DiscoverAsync(discovery, ClientOptions(TimeSpan.FromSeconds(seconds), 2), cancellationToken);
+                    ? new KmsClient(servers, ClientOptions(TimeSpan.FromSeconds(seconds), servers.Length, signed))
+                    : await KmsClient.DiscoverAsync(discovery, ClientOptions(TimeSpan.FromSeconds(seconds), 2, signed), cancellationToken);
                 var answer = await client.RequestAsync(request, cancellationToken);
+                if (verifier is not null && !answer.Result.IsError)
+                {
+                    var verdict = verifier.Verify(answer.Result, request);
+                    if (!verdict.IsValid)
+                    {
+                        return output.Fail(ExitCodes.Refused, $"{answer.Server}: answer refused: {verdict.Reason}");
+                    }
+                    if (saveFile is not null)
+                    {
+                        await File.WriteAllTextAsync(saveFile, SavedAnswer.ToJson(answer.Result.Signed!, answer.Server.ToString()), cancellationToken);
+                    }
+                }
                 return Report(output, answer.Result, answer.Server, slug, result.GetValue(json));
             }
             catch (UsageException e)
@@ -83,13 +110,14 @@ internal static class ActivateCommand
 
     /// <summary>The whole run gets <paramref name="deadline"/>; one attempt at most its share per server, so a
     /// host that hangs leaves time to ask the others.</summary>
-    private static KmsClientOptions ClientOptions(TimeSpan deadline, int serverCount)
+    private static KmsClientOptions ClientOptions(TimeSpan deadline, int serverCount, bool signed)
     {
         var defaults = new KmsClientOptions();
         var share = deadline / serverCount;
         return defaults with
         {
             Deadline = deadline,
+            ProtocolVersion = signed ? ProtocolConstants.SignedVersion : ProtocolConstants.Version,
             ConnectTimeout = share < defaults.ConnectTimeout ? share : defaults.ConnectTimeout,
             RequestTimeout = share < defaults.RequestTimeout ? share : defaults.RequestTimeout,
         };
@@ -149,6 +177,8 @@ internal static class ActivateCommand
                 cmid = r.ClientMachineId,
                 product,
                 server = server.ToString(),
+                verified = answer.Signed is not null,
+                keyId = answer.Signed?.Content.KeyId,
             });
         }
         else if (r.Activated)

@@ -24,6 +24,7 @@ public static class KmsCommandLine
         {
             ProductsCommand.Create(output),
             ActivateCommand.Create(output),
+            VerifyCommand.Create(output),
             WindowCommand.Create(output),
             ClusterCommand.Create(output),
             LoadCommand.Create(output),

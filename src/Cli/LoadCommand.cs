@@ -41,6 +41,11 @@ internal static class LoadCommand
         {
             Description = "open a TCP connection for each request and close it after the answer, as KMS clients do; --connections are then the requests in flight (--pipeline must be 1)",
         };
+        var protocol = new Option<int>("--protocol")
+        {
+            Description = "protocol version: 2 (a nonce per request, signed answers; answers are not checked, so the run measures the host) or 1 (unsigned, for a host started with --allow-unsigned)",
+            DefaultValueFactory = _ => 2,
+        };
         var bootStorm = new Option<bool>("--boot-storm") { Description = "fleet: every machine asks at the start (default: starts spread over the first activation interval)" };
         var json = new Option<string?>("--json") { Description = "also write the report as JSON to FILE" };
         var html = new Option<string?>("--html") { Description = "also write an HTML page with charts to FILE" };
@@ -50,7 +55,7 @@ internal static class LoadCommand
         var command = new Command("load", "load hosts with activation requests and report throughput and latency")
         {
             server, discover, dnsServer, clients, connections, pipeline, connectPerRequest, duration, requests, warmup, rate, product, seed, timeout, fleet,
-            timeScale, bootStorm, json, html,
+            timeScale, bootStorm, json, html, protocol,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -104,6 +109,8 @@ internal static class LoadCommand
                     // A connection per request carries one: the default depth does not apply.
                     Pipeline = perRequest ? 1 : depth,
                     ConnectPerRequest = perRequest,
+                    ProtocolVersion = result.GetValue(protocol) is 1 or 2
+                        ? (byte)result.GetValue(protocol) : throw new UsageException($"--protocol: 1 or 2, got {result.GetValue(protocol)}"),
                     Duration = requestCount is null ? durationText is null ? DefaultDuration : Duration(durationText, "--duration") : null,
                     Requests = requestCount is { } n ? n > 0 ? n : throw new UsageException($"--requests: must be more than 0, got {n}") : null,
                     Warmup = warmupText is null ? null : Duration(warmupText, "--warmup"),

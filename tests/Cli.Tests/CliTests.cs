@@ -114,7 +114,7 @@ public sealed class CliTests
         var down = FakeKmsHost.Unused();
         await using var up = FakeKmsHost.Start("up", HostReply.Answer);
 
-        var (exit, stdout, stderr) = await RunAsync("activate", "--server", down.ToString(), "--server", up.Address.ToString(),
+        var (exit, stdout, stderr) = await RunAsync("activate", "--unsigned", "--server", down.ToString(), "--server", up.Address.ToString(),
             "--product", "windows-server-2025-standard", "--cmid", Guid.NewGuid().ToString(), "--json");
 
         Assert.True(exit == ExitCodes.NotActivated, $"exit {exit}: {stderr}");
@@ -130,7 +130,7 @@ public sealed class CliTests
         await using var busy = FakeKmsHost.Start("busy", HostReply.Error(ErrorCode.ServerBusy, "too many"));
         await using var up = FakeKmsHost.Start("up", HostReply.Answer);
 
-        var (exit, stdout, stderr) = await RunAsync("activate", "--server", busy.Address.ToString(), "--server", up.Address.ToString(),
+        var (exit, stdout, stderr) = await RunAsync("activate", "--unsigned", "--server", busy.Address.ToString(), "--server", up.Address.ToString(),
             "--product", "windows-server-2025-standard", "--cmid", Guid.NewGuid().ToString());
 
         Assert.True(exit == ExitCodes.NotActivated, $"exit {exit}: {stderr}");
@@ -142,7 +142,7 @@ public sealed class CliTests
     {
         await using var busy = FakeKmsHost.Start("busy", HostReply.Error(ErrorCode.ServerBusy, "too many requests"));
 
-        var (exit, _, stderr) = await RunAsync("activate", "--server", busy.Address.ToString(), "--timeout", "1",
+        var (exit, _, stderr) = await RunAsync("activate", "--unsigned", "--server", busy.Address.ToString(), "--timeout", "1",
             "--product", "windows-11-pro", "--cmid", Guid.NewGuid().ToString());
 
         Assert.Equal(ExitCodes.Refused, exit);
@@ -156,7 +156,7 @@ public sealed class CliTests
         await using var refusing = FakeKmsHost.Start("refusing", HostReply.Error(ErrorCode.UnknownProduct, "no such product"));
         await using var other = FakeKmsHost.Start("other", HostReply.Answer);
 
-        var (exit, stdout, stderr) = await RunAsync("activate", "--server", refusing.Address.ToString(), "--server", other.Address.ToString(),
+        var (exit, stdout, stderr) = await RunAsync("activate", "--unsigned", "--server", refusing.Address.ToString(), "--server", other.Address.ToString(),
             "--product", "windows-11-pro", "--cmid", Guid.NewGuid().ToString(), "--json");
 
         Assert.Equal(ExitCodes.Refused, exit);
@@ -171,7 +171,7 @@ public sealed class CliTests
         var first = FakeKmsHost.Unused();
         var second = FakeKmsHost.Unused();
 
-        var (exit, stdout, stderr) = await RunAsync("activate", "--server", first.ToString(), "--server", second.ToString(),
+        var (exit, stdout, stderr) = await RunAsync("activate", "--unsigned", "--server", first.ToString(), "--server", second.ToString(),
             "--timeout", "1", "--product", "windows-11-pro", "--cmid", Guid.NewGuid().ToString());
 
         Assert.Equal(ExitCodes.Unreachable, exit);
@@ -183,11 +183,11 @@ public sealed class CliTests
     [Fact]
     public async Task Activate_needs_at_least_one_valid_server()
     {
-        var missing = await RunAsync("activate", "--product", "windows-11-pro");
+        var missing = await RunAsync("activate", "--unsigned", "--product", "windows-11-pro");
         Assert.Equal(ExitCodes.Usage, missing.ExitCode);
         Assert.Contains("--server", missing.StdErr);
 
-        var bad = await RunAsync("activate", "--server", "127.0.0.1:1688", "--server", "[::1", "--product", "windows-11-pro",
+        var bad = await RunAsync("activate", "--unsigned", "--server", "127.0.0.1:1688", "--server", "[::1", "--product", "windows-11-pro",
             "--cmid", Guid.NewGuid().ToString());
         Assert.Equal(ExitCodes.Usage, bad.ExitCode);
         Assert.Contains("[::1", bad.StdErr);

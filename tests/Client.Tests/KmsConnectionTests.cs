@@ -35,8 +35,9 @@ public sealed class KmsConnectionTests
             await Task.Delay(500);
         });
 
+        // v1: this fake reads v1 bodies.
         await using var connection = await KmsConnection.ConnectAsync("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port,
-            TestRequests.Patience);
+            TestRequests.Patience, version: ProtocolConstants.Version);
         await Assert.ThrowsAsync<TimeoutException>(() =>
             connection.ActivateAsync(TestRequests.New(), TimeSpan.FromMilliseconds(200)));
         releaseLateError.SetResult();

@@ -11,7 +11,8 @@ public sealed class BadInputTests : IAsyncLifetime
     private readonly TempDirectory _data = new();
     private NodeProcess _node = null!;
 
-    public async Task InitializeAsync() => _node = await NodeProcess.StartAsync(_data.Path);
+    // These send v1 frames by hand: the node serves v1 too.
+    public async Task InitializeAsync() => _node = await NodeProcess.StartAsync(_data.Path, "--allow-unsigned");
 
     public async Task DisposeAsync()
     {

@@ -16,7 +16,7 @@ public sealed class CliTests
 
         for (var i = 1; i <= 5; i++)
         {
-            var (exit, stdout, stderr) = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint,
+            var (exit, stdout, stderr) = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--server", node.ActivationEndpoint,
                 "--product", "windows-server-2019-standard", "--cmid", Guid.NewGuid().ToString(),
                 "--workstation", $"srv{i}", "--json");
             Assert.True(exit == (i < 5 ? 1 : 0), $"exit {exit}: {stdout} {stderr}");
@@ -30,7 +30,7 @@ public sealed class CliTests
             Assert.Equal(i == 5 ? JsonValueKind.String : JsonValueKind.Null, json.GetProperty("validUntil").ValueKind);
         }
 
-        var text = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "Windows Server 2019 Datacenter",
+        var text = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--server", node.ActivationEndpoint, "--product", "Windows Server 2019 Datacenter",
             "--cmid", Guid.NewGuid().ToString());
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("activated by", text.StdOut);
@@ -50,19 +50,19 @@ public sealed class CliTests
     public async Task Errors_get_exit_codes_of_2_or_more_and_a_message_on_stderr()
     {
         // Nothing listens on this port: unreachable is 3.
-        var unreachable = await KmsCli.RunAsync("activate", "--server", "127.0.0.1:1", "--product", "windows-11-pro", "--timeout", "5");
+        var unreachable = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--server", "127.0.0.1:1", "--product", "windows-11-pro", "--timeout", "5");
         Assert.Equal(3, unreachable.ExitCode);
         Assert.Contains("cannot connect", unreachable.StdErr);
 
         // A product the catalogue does not know is a usage error (4) with suggestions.
-        var unknown = await KmsCli.RunAsync("activate", "--server", "127.0.0.1:1", "--product", "windows-11-prof");
+        var unknown = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--server", "127.0.0.1:1", "--product", "windows-11-prof");
         Assert.Equal(4, unknown.ExitCode);
         Assert.Contains("windows-11-pro", unknown.StdErr);
 
-        var badCmid = await KmsCli.RunAsync("activate", "--server", "127.0.0.1:1", "--product", "windows-11-pro", "--cmid", "nope");
+        var badCmid = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--server", "127.0.0.1:1", "--product", "windows-11-pro", "--cmid", "nope");
         Assert.Equal(4, badCmid.ExitCode);
 
-        var missing = await KmsCli.RunAsync("activate", "--product", "windows-11-pro");
+        var missing = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--product", "windows-11-pro");
         Assert.Equal(4, missing.ExitCode);
         Assert.Contains("--server", missing.StdErr);
     }
@@ -73,7 +73,7 @@ public sealed class CliTests
         using var data = new TempDirectory();
         await using var node = await NodeProcess.StartAsync(data.Path);
         // A product id only this client claims to know: the host's catalogue refuses it.
-        var (exit, _, stderr) = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint,
+        var (exit, _, stderr) = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--server", node.ActivationEndpoint,
             "--product", Guid.NewGuid().ToString(), "--application", "windows");
         Assert.Equal(2, exit);
         Assert.Contains("unknown-product (3)", stderr);

@@ -143,7 +143,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         await WaitForDnsAsync(node2, Published, "node2's publishing");
         await DiscoverAsync(BindFixture.FailoverZone, expected: 2);
 
-        var before = await KmsCli.RunAsync("activate", "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
+        var before = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
             "--product", "windows-server-2025-standard", "--cmid", Guid.NewGuid().ToString(), "--json");
         Assert.True(before.ExitCode is 0 or 1, $"exit {before.ExitCode}: {before.StdErr}");
         Assert.Equal($"127.0.0.1:{node1.ActivationPort}", JsonDocument.Parse(before.StdOut).RootElement.GetProperty("server").GetString());
@@ -153,7 +153,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         // kill -9 removes nothing: the dead host's record stays in DNS.
         Assert.Equal(2, (await bind.Server.SrvHostsAsync(BindFixture.FailoverZone)).Count);
 
-        var after = await KmsCli.RunAsync("activate", "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
+        var after = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--discover", BindFixture.FailoverZone, "--dns-server", bind.Server.Endpoint,
             "--product", "windows-server-2025-standard", "--cmid", Guid.NewGuid().ToString(), "--json", "--timeout", "30");
         Assert.True(after.ExitCode is 0 or 1, $"exit {after.ExitCode}: {after.StdErr}");
         var answer = JsonDocument.Parse(after.StdOut).RootElement;
@@ -254,7 +254,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
             Assert.Equal(200, code); // DNS trouble never makes the node unhealthy
             Assert.Equal("failing", health.Dns?.State);
         }
-        var activation = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
+        var activation = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
             "--cmid", Guid.NewGuid().ToString());
         Assert.True(activation.ExitCode is 0 or 1, $"exit {activation.ExitCode}: {activation.StdErr}");
     }
@@ -268,7 +268,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
             "--dns-zone", "silent.kms.test", "--dns-name", "node1");
 
         // Activations are served while the first update still waits for its answer.
-        var activation = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
+        var activation = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
             "--cmid", Guid.NewGuid().ToString());
         Assert.True(activation.ExitCode is 0 or 1, $"exit {activation.ExitCode}: {activation.StdErr}");
 
@@ -277,7 +277,7 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         Assert.StartsWith($"no answer from DNS server {silent.Endpoint} in 5 s", status.LastError, StringComparison.Ordinal);
         Assert.True(silent.Received >= 2, $"the silent server saw {silent.Received} messages");
 
-        var again = await KmsCli.RunAsync("activate", "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
+        var again = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey, "--server", node.ActivationEndpoint, "--product", "windows-server-2025-standard",
             "--cmid", Guid.NewGuid().ToString());
         Assert.True(again.ExitCode is 0 or 1, $"exit {again.ExitCode}: {again.StdErr}");
         // A graceful stop still ends in time: the removal gives up after its own timeout.

@@ -84,6 +84,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Pass among the extra arguments to start a node without host certificates (it is removed from them).</summary>
+    public const string Uncertified = "--test-uncertified";
+
     /// <summary>
     /// Starts a node on 127.0.0.1:0 (activation and admin), with the demo licence unless <paramref name="extraArgs"/>
     /// name host keys or authorities of their own (<see cref="DemoLicence"/>), with <paramref name="extraArgs"/> appended, and waits
@@ -111,6 +114,16 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// </summary>
     public static async Task<NodeProcess> StartBoundAsync(string dataDirectory, params string[] extraArgs)
     {
+        // A node that trusts the demo authority (the default demo licence, or --authority-key of the demo authority)
+        // certifies itself with the demo key pair once its ledger confirms a key, so its answers are signed; unless
+        // the test opts out or names an authority service or key pair of its own.
+        var trustsDemo = DemoLicence.Unless(extraArgs).Length > 0 ||
+            extraArgs.Where((_, i) => i > 0 && extraArgs[i - 1] == "--authority-key").Contains(DemoLicence.AuthorityPublicKey);
+        if (trustsDemo && !extraArgs.Contains(Uncertified) && !extraArgs.Contains("--authority-url") && !extraArgs.Contains("--authority-keys"))
+        {
+            extraArgs = [.. extraArgs, "--authority-keys", DemoLicence.Directory];
+        }
+        extraArgs = extraArgs.Where(a => a != Uncertified).ToArray();
         var readyFile = Path.Combine(Path.GetTempPath(), $"kms-node-ready-{Guid.NewGuid():N}.json");
         var process = Start(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDirectory,
             "--ready-file", readyFile, .. DemoLicence.Unless(extraArgs), .. extraArgs]);

@@ -43,6 +43,7 @@ internal sealed class FleetRun : LoadRun
         {
             ConnectTimeout = ConnectTimeout(options),
             RequestTimeout = options.Timeout,
+            ProtocolVersion = options.ProtocolVersion,
             // Time to try every server once more than a full round.
             Deadline = options.Timeout * Math.Min(servers.Count + 1, 10),
         };
@@ -76,7 +77,7 @@ internal sealed class FleetRun : LoadRun
             ConnectPerRequestClient? perRequest = null;
             if (Options.ConnectPerRequest)
             {
-                _perRequest.Add(perRequest = new ConnectPerRequestClient(shard));
+                _perRequest.Add(perRequest = new ConnectPerRequestClient(shard, Options.ProtocolVersion));
             }
             lanes.Add(Task.Run(() => LaneAsync(first, laneCount, _clients[client], perRequest, shard)));
         }

@@ -59,6 +59,9 @@ public sealed record LoadOptions
     /// <see cref="Pipeline"/> must be 1, so <see cref="Connections"/> is the number of requests in flight.</summary>
     public bool ConnectPerRequest { get; init; }
 
+    /// <summary>Protocol spoken: 2 (a nonce per request, signed answers, not checked) or 1 (a host with --allow-unsigned).</summary>
+    public byte ProtocolVersion { get; init; } = KmsCluster.Protocol.Wire.ProtocolConstants.SignedVersion;
+
     /// <summary>How long in-flight requests may still answer after the run stops (duration over or Ctrl+C).</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -51,7 +51,7 @@ internal sealed partial class PacedRun
         public KmsConnection Current => Volatile.Read(ref _current)!;
 
         public async Task ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-            Volatile.Write(ref _current, await KmsConnection.ConnectAsync(server.Host, server.Port, timeout, cancellationToken));
+            Volatile.Write(ref _current, await KmsConnection.ConnectAsync(server.Host, server.Port, timeout, cancellationToken, run.Options.ProtocolVersion));
 
         /// <summary>An open connection, or null when the run stops or the server stayed unreachable.</summary>
         public Task<KmsConnection?> ReconnectAsync()
@@ -91,7 +91,7 @@ internal sealed partial class PacedRun
             {
                 try
                 {
-                    var connection = await KmsConnection.ConnectAsync(server.Host, server.Port, ConnectTimeout(run.Options), run.Stopping);
+                    var connection = await KmsConnection.ConnectAsync(server.Host, server.Port, ConnectTimeout(run.Options), run.Stopping, run.Options.ProtocolVersion);
                     lock (_gate)
                     {
                         if (_disposed)

@@ -49,7 +49,7 @@ internal sealed partial class PacedRun : LoadRun
         {
             _workers[c] = new Worker(this, c, options.Servers[c % options.Servers.Count], options.Pipeline)
             {
-                PerRequest = options.ConnectPerRequest ? new ConnectPerRequestClient(Stats.For(c)) : null,
+                PerRequest = options.ConnectPerRequest ? new ConnectPerRequestClient(Stats.For(c), options.ProtocolVersion) : null,
             };
         }
         _limit = options.Requests ?? long.MaxValue;

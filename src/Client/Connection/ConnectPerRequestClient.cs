@@ -36,7 +36,10 @@ public sealed class ConnectPerRequestClient : IDisposable
 
     private readonly SocketOperation _operation = new();
     private readonly ArrayBufferWriter<byte> _request = new(ProtocolConstants.MaxFrameSize);
-    private readonly byte[] _answer = new byte[ProtocolConstants.MaxFrameSize];
+    // Room for a host certificate frame and the answer behind it (v2).
+    private readonly byte[] _answer = new byte[2 * ProtocolConstants.MaxFrameSize];
+    private readonly byte _version;
+    private UInt128 _nonce;
     private readonly IConnectObserver? _observer;
     private readonly Timer _timer;
     private readonly Lock _gate = new();
@@ -50,9 +53,11 @@ public sealed class ConnectPerRequestClient : IDisposable
     private EndPoint? _endPoint;
 
     /// <param name="observer">Told of every connection opened or failed (e.g. a load generator's statistics).</param>
-    public ConnectPerRequestClient(IConnectObserver? observer = null)
+    /// <param name="version">The protocol to speak: 2 (a nonce per request, signed answers; the default) or 1.</param>
+    public ConnectPerRequestClient(IConnectObserver? observer = null, byte version = ProtocolConstants.SignedVersion)
     {
         _observer = observer;
+        _version = version;
         _timer = new Timer(static state => ((ConnectPerRequestClient)state!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -67,7 +72,15 @@ public sealed class ConnectPerRequestClient : IDisposable
         TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         _request.ResetWrittenCount();
-        FrameWriter.Write(_request, RequestId, request);
+        if (_version == ProtocolConstants.SignedVersion)
+        {
+            _nonce = SignedActivationRequest.NewNonce();
+            FrameWriter.Write(_request, RequestId, new SignedActivationRequest(_nonce, request));
+        }
+        else
+        {
+            FrameWriter.Write(_request, RequestId, request);
+        }
         return ExchangeAsync(server, connectTimeout, timeout, cancellationToken);
     }
 
@@ -117,12 +130,25 @@ public sealed class ConnectPerRequestClient : IDisposable
             }
 
             var received = 0;
+            var start = 0;
+            var certificates = new Verification.ConnectionCertificates();
             while (true)
             {
-                // A frame is at most the buffer's size (FrameReader refuses longer ones), so a full buffer holds one.
-                if (FrameReader.TryParse(new ReadOnlySequence<byte>(_answer, 0, received), out _, out _, out var frame))
+                // A frame is at most 4096 bytes (FrameReader refuses longer ones): the buffer holds a certificate and
+                // the answer after it.
+                var unread = new ReadOnlySequence<byte>(_answer, start, received - start);
+                while (FrameReader.TryParse(unread, out var consumed, out _, out var frame))
                 {
-                    return new PerRequestOutcome(ActivationResult.FromFrame(frame), ExchangeFailure.None);
+                    if (!certificates.TryKeep(frame))
+                    {
+                        return new PerRequestOutcome(certificates.Complete(ActivationResult.FromFrame(frame), _nonce), ExchangeFailure.None);
+                    }
+                    start += (int)unread.GetOffset(consumed);
+                    unread = new ReadOnlySequence<byte>(_answer, start, received - start);
+                }
+                if (received == _answer.Length)
+                {
+                    return new PerRequestOutcome(default, ExchangeFailure.ProtocolBroken);
                 }
                 _operation.SetBuffer(_answer.AsMemory(received));
                 if ((error = await _operation.ReceiveAsync(socket)) != SocketError.Success)

@@ -12,6 +12,10 @@ public sealed record KmsClientOptions
     /// <summary>Longest a whole call may take, across every retry and server.</summary>
     public TimeSpan Deadline { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The protocol spoken: 2 (a nonce per request, signed answers) or 1 (unsigned, for hosts started with
+    /// --allow-unsigned).</summary>
+    public byte ProtocolVersion { get; init; } = KmsCluster.Protocol.Wire.ProtocolConstants.SignedVersion;
+
     /// <summary>Pause after every server failed once in a row, so a dead cluster is not hammered.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -20,6 +24,10 @@ public sealed record KmsClientOptions
 
     internal void Validate()
     {
+        if (ProtocolVersion is not (1 or 2))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProtocolVersion), ProtocolVersion, "protocol version 1 or 2");
+        }
         Positive(ConnectTimeout, nameof(ConnectTimeout));
         Positive(RequestTimeout, nameof(RequestTimeout));
         Positive(Deadline, nameof(Deadline));

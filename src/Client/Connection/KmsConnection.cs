@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using KmsCluster.Client.Verification;
 using KmsCluster.Protocol.Transport;
 using KmsCluster.Protocol.Wire;
 
@@ -19,15 +20,18 @@ public sealed class KmsConnection : IAsyncDisposable
     private readonly Socket _socket;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
-    private readonly ConcurrentDictionary<uint, TaskCompletionSource<ActivationResult>> _pending = new();
+    private readonly ConcurrentDictionary<uint, Pending> _pending = new();
+    private readonly ConnectionCertificates _certificates = new();
+    private readonly byte _version;
     private readonly OutboundFrameWriter _requests;
     private readonly CancellationTokenSource _closed = new();
     private readonly Task _reading;
     private int _nextRequestId;
     private Exception? _failure;
 
-    private KmsConnection(Socket socket, EndPoint remote)
+    private KmsConnection(Socket socket, EndPoint remote, byte version)
     {
+        _version = version;
         _socket = socket;
         RemoteEndPoint = remote;
         var stream = new NetworkStream(socket, ownsSocket: true);
@@ -45,9 +49,14 @@ public sealed class KmsConnection : IAsyncDisposable
     /// <summary>True until the connection fails or is closed.</summary>
     public bool IsOpen => !_closed.IsCancellationRequested;
 
+    /// <param name="version">The protocol to speak: 2 (a nonce per request, signed answers; the default) or 1 (unsigned).</param>
     public static async Task<KmsConnection> ConnectAsync(string host, int port, TimeSpan timeout,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, byte version = ProtocolConstants.SignedVersion)
     {
+        if (version is not (ProtocolConstants.Version or ProtocolConstants.SignedVersion))
+        {
+            throw new ArgumentOutOfRangeException(nameof(version), version, "protocol version 1 or 2");
+        }
         using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         connectTimeout.CancelAfter(timeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -70,10 +79,11 @@ public sealed class KmsConnection : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        return new KmsConnection(socket, socket.RemoteEndPoint ?? new DnsEndPoint(host, port));
+        return new KmsConnection(socket, socket.RemoteEndPoint ?? new DnsEndPoint(host, port), version);
     }
 
-    /// <summary>Sends one request and waits for its answer.</summary>
+    /// <summary>Sends one request (v2: with a new nonce) and waits for its answer; a v2 answer carries its
+    /// <see cref="ActivationResult.Signed"/> proof, not yet verified.</summary>
     /// <exception cref="TimeoutException">no answer within <paramref name="timeout"/>.</exception>
     /// <exception cref="KmsConnectionException">the connection failed before the answer came.</exception>
     public async Task<ActivationResult> ActivateAsync(ActivationRequest request, TimeSpan timeout,
@@ -81,11 +91,14 @@ public sealed class KmsConnection : IAsyncDisposable
     {
         var requestId = NextRequestId();
         var answer = new TaskCompletionSource<ActivationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[requestId] = answer;
+        var nonce = _version == ProtocolConstants.SignedVersion ? SignedActivationRequest.NewNonce() : 0;
+        _pending[requestId] = new Pending(answer, nonce);
         bool sent;
         try
         {
-            sent = _failure is null && _requests.Write(requestId, request);
+            sent = _failure is null && (_version == ProtocolConstants.SignedVersion
+                ? _requests.Write(requestId, new SignedActivationRequest(nonce, request))
+                : _requests.Write(requestId, request));
         }
         catch (ArgumentException)
         {
@@ -162,6 +175,10 @@ public sealed class KmsConnection : IAsyncDisposable
 
     private void Deliver(in Frame frame)
     {
+        if (_certificates.TryKeep(frame))
+        {
+            return;
+        }
         var result = ActivationResult.FromFrame(frame);
         if (result.IsError && frame.RequestId == 0)
         {
@@ -170,9 +187,9 @@ public sealed class KmsConnection : IAsyncDisposable
             Fail(new KmsConnectionException($"{RemoteEndPoint} refused the stream: {result.Error.Code.Name()}: {result.Error.Message}"));
             return;
         }
-        if (_pending.TryRemove(frame.RequestId, out var answer))
+        if (_pending.TryRemove(frame.RequestId, out var pending))
         {
-            answer.TrySetResult(result);
+            pending.Answer.TrySetResult(_certificates.Complete(result, pending.Nonce));
         }
     }
 
@@ -182,9 +199,9 @@ public sealed class KmsConnection : IAsyncDisposable
         _requests.Close();
         foreach (var requestId in _pending.Keys)
         {
-            if (_pending.TryRemove(requestId, out var answer))
+            if (_pending.TryRemove(requestId, out var pending))
             {
-                answer.TrySetException(_failure!);
+                pending.Answer.TrySetException(_failure!);
             }
         }
         if (!_closed.IsCancellationRequested)
@@ -222,3 +239,6 @@ public sealed class KmsConnection : IAsyncDisposable
         _closed.Dispose();
     }
 }
+
+/// <summary>A request waiting for its answer, and the nonce it was sent with (v2).</summary>
+internal sealed record Pending(TaskCompletionSource<ActivationResult> Answer, UInt128 Nonce);

@@ -35,7 +35,7 @@ internal sealed class ServerSlot(int index, ServerAddress server, KmsClientOptio
             {
                 return Task.FromException<KmsConnection>(new KmsConnectionException($"connection to {Server} closed by the client"));
             }
-            return _connecting ??= KmsConnection.ConnectAsync(Server.Host, Server.Port, options.ConnectTimeout, _closing.Token);
+            return _connecting ??= KmsConnection.ConnectAsync(Server.Host, Server.Port, options.ConnectTimeout, _closing.Token, options.ProtocolVersion);
         }
     }
 

@@ -9,6 +9,8 @@ using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Hosting;
 using Microsoft.AspNetCore.Connections;
 
+using KmsCluster.Node.Licensing;
+
 namespace KmsCluster.Node.Activation;
 
 /// <summary>The activation protocol: Kestrel listens on every --listen endpoint with <see cref="ActivationConnectionHandler"/>;
@@ -27,6 +29,8 @@ public static class ActivationHosting
             }
         });
         builder.Services.AddSingleton<NodeStats>();
+        builder.Services.AddSingleton<HostCredentials>();
+        builder.Services.AddSingleton<AnswerSigner>();
         builder.Services.AddSingleton<ActivationService>();
         return builder;
     }

@@ -17,7 +17,12 @@ public interface IResponseSink
 {
     void Send(uint requestId, in ActivationResponse response);
 
-    void SendError(uint requestId, in ErrorResponse error);
+    /// <summary>An answer the <see cref="AnswerSigner"/> signed under <paramref name="key"/>; the sink sends the
+    /// key's certificate first when its connection has not had it yet.</summary>
+    void SendSigned(uint requestId, CertifiedKey key, in SignedActivationResponse answer);
+
+    /// <param name="version">The envelope's version: the version of the request it answers.</param>
+    void SendError(uint requestId, in ErrorResponse error, byte version = ProtocolConstants.Version);
 }
 
 /// <summary>
@@ -35,11 +40,17 @@ public sealed partial class ActivationService(
     NodeStats stats,
     TimeProvider time,
     ILogger<ActivationService> log,
-    HostLicence licence)
+    HostLicence licence,
+    HostCredentials credentials,
+    AnswerSigner signer)
 {
+    /// <summary>v1 requests are served (unsigned); else they get unsupported-version.</summary>
+    public bool AllowsUnsigned => credentials.AllowUnsigned;
+
     /// <summary>Checks a decoded request and hands it on. Returns null when it was submitted (the answer
-    /// reaches <paramref name="sink"/> later), else the refusal to send now.</summary>
-    public ErrorResponse? Submit(uint requestId, in ActivationRequest request, IResponseSink sink)
+    /// reaches <paramref name="sink"/> later), else the refusal to send now. A request with a
+    /// <paramref name="nonce"/> (v2) gets a signed answer, or host-not-certified.</summary>
+    public ErrorResponse? Submit(uint requestId, in ActivationRequest request, UInt128? nonce, IResponseSink sink)
     {
         stats.RequestReceived();
         stats.LicenseStateReported(request.LicenseState);
@@ -51,6 +62,12 @@ public sealed partial class ActivationService(
         {
             return Refused(refusal.Code, refusal.Message);
         }
+        var now = time.GetUtcNow();
+        CertifiedKey? key = null;
+        if (nonce is not null && !credentials.TryGet(product, now, out key, out var uncertified))
+        {
+            return Refused(ErrorCode.HostNotCertified, uncertified);
+        }
         if (product.Application.Id != request.ApplicationId)
         {
             return Refused(ErrorCode.MalformedRequest,
@@ -61,7 +78,6 @@ public sealed partial class ActivationService(
             return Refused(ErrorCode.WindowUnavailable,
                 "this node is not an active member of its cluster (starting, leaving or downed); try another host");
         }
-        var now = time.GetUtcNow();
         if (ActivationPolicy.ClockSkew(request.ClientTime, now) is { } skew)
         {
             return Refused(ErrorCode.ClockSkew,
@@ -73,10 +89,10 @@ public sealed partial class ActivationService(
         // A full window's grant answers here and now; only the other requests need a submission to wait on.
         if (gateways.Gateways.TryAnswer(product.Application.Id, Contact(request, product), out var count, out var answeredAt))
         {
-            Answer(sink, requestId, request, product, answeredAt, count, submittedAt);
+            Answer(sink, requestId, request, nonce, key, product, answeredAt, count, submittedAt);
             return null;
         }
-        gateways.Tell(new PendingActivation(this, sink, requestId, request, product, submittedAt), ActorRefs.NoSender);
+        gateways.Tell(new PendingActivation(this, sink, requestId, request, product, submittedAt) { Nonce = nonce, Key = key }, ActorRefs.NoSender);
         return null;
     }
 
@@ -99,10 +115,11 @@ public sealed partial class ActivationService(
     }
 
     internal void Complete(PendingActivation pending, DateTimeOffset recordedAt, int count) =>
-        Answer(pending.Sink, pending.RequestId, pending.Request, pending.Product, recordedAt, count, pending.SubmittedAt);
+        Answer(pending.Sink, pending.RequestId, pending.Request, pending.Nonce, pending.Key, pending.Product, recordedAt, count,
+            pending.SubmittedAt);
 
-    private void Answer(IResponseSink sink, uint requestId, in ActivationRequest request, Product product,
-        DateTimeOffset recordedAt, int count, long submittedAt)
+    private void Answer(IResponseSink sink, uint requestId, in ActivationRequest request, UInt128? nonce, CertifiedKey? key,
+        Product product, DateTimeOffset recordedAt, int count, long submittedAt)
     {
         var (activated, validUntil) = ActivationPolicy.Decide(count, product.Threshold, recordedAt);
         KmsMetrics.ActivationDuration.Record(Stopwatch.GetElapsedTime(submittedAt).TotalMilliseconds);
@@ -123,13 +140,18 @@ public sealed partial class ActivationService(
             validUntil,
             options.ActivationIntervalMinutes,
             options.RenewalIntervalMinutes);
+        if (key is not null)
+        {
+            signer.Enqueue(sink, requestId, key, new SignedAnswerContent(nonce!.Value, product.Id, key.KeyId, response));
+            return;
+        }
         sink.Send(requestId, response);
     }
 
     internal void Fail(PendingActivation pending, ErrorCode code, string message)
     {
         var error = Refused(code, message);
-        pending.Sink.SendError(pending.RequestId, error);
+        pending.Sink.SendError(pending.RequestId, error, pending.Key is null ? ProtocolConstants.Version : ProtocolConstants.SignedVersion);
     }
 
     private static string Describe(TimeSpan span) =>
@@ -159,6 +181,11 @@ internal sealed class PendingActivation(
     public ActivationRequest Request { get; } = request;
     public Product Product { get; } = product;
     public long SubmittedAt { get; } = submittedAt;
+
+    /// <summary>v2: the request's nonce and the certificate its answer is signed under.</summary>
+    public UInt128? Nonce { get; init; }
+
+    public CertifiedKey? Key { get; init; }
 
     public override void Recorded(DateTimeOffset recordedAt, int count) => service.Complete(this, recordedAt, count);
 

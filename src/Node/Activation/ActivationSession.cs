@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Licensing;
 using KmsCluster.Protocol.Transport;
 using KmsCluster.Protocol.Wire;
 using Microsoft.AspNetCore.Connections;
@@ -22,6 +23,8 @@ internal sealed class ActivationSession : IResponseSink
     private readonly SessionLimits _limits;
     private readonly RequestSlots _slots;
     private readonly OutboundFrameWriter _answers;
+    private readonly Lock _certificateGate = new();
+    private CertifiedKey[] _certificatesSent = []; // replaced whole under the gate, read without it
 
     public ActivationSession(IDuplexPipe transport, ActivationService service, SessionLimits limits)
     {
@@ -53,7 +56,28 @@ internal sealed class ActivationSession : IResponseSink
 
     public void Send(uint requestId, in ActivationResponse response) => _answers.Write(requestId, response);
 
-    public void SendError(uint requestId, in ErrorResponse error) => _answers.Write(requestId, error);
+    public void SendError(uint requestId, in ErrorResponse error, byte version = ProtocolConstants.Version) =>
+        _answers.Write(requestId, error, version: version);
+
+    /// <summary>Sends the certificate first when this connection has not had it: under a lock, so that an answer
+    /// another thread writes after seeing it marked sent can never overtake it.</summary>
+    public void SendSigned(uint requestId, CertifiedKey key, in SignedActivationResponse answer)
+    {
+        if (Array.IndexOf(Volatile.Read(ref _certificatesSent), key) < 0)
+        {
+            lock (_certificateGate)
+            {
+                if (Array.IndexOf(_certificatesSent, key) < 0)
+                {
+                    _answers.Write(requestId, key.Message, counted: false);
+                    _answers.Write(requestId, answer);
+                    Volatile.Write(ref _certificatesSent, [.. _certificatesSent, key]);
+                    return;
+                }
+            }
+        }
+        _answers.Write(requestId, answer);
+    }
 
     /// <summary>An error about the stream itself, sent without a slot just before the connection closes.</summary>
     private void SendStreamError(uint requestId, in ErrorResponse error) => _answers.Write(requestId, error, counted: false);
@@ -114,30 +138,53 @@ internal sealed class ActivationSession : IResponseSink
         }
     }
 
-    /// <summary>Answers or submits one frame; each frame holds one slot until its answer is written.</summary>
+    /// <summary>Answers or submits one frame; each frame holds one slot until its answer is written. A v1 request is
+    /// served only with --allow-unsigned; refusals go in the envelope version of the request.</summary>
     private void Handle(in Frame frame)
     {
-        if (frame.Version != ProtocolConstants.Version)
+        var signed = frame.Version == ProtocolConstants.SignedVersion;
+        if (frame.Version == ProtocolConstants.Version && !_service.AllowsUnsigned)
         {
             SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.UnsupportedVersion,
-                $"protocol version {frame.Version} is not supported; this host speaks version {ProtocolConstants.Version}"));
+                "this host signs its answers: use protocol v2 (protocol v1 answers are unsigned, so a client cannot tell this host from an impostor)"));
             return;
         }
+        if (!signed && frame.Version != ProtocolConstants.Version)
+        {
+            SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.UnsupportedVersion,
+                $"protocol version {frame.Version} is not supported; this host speaks version 2{(_service.AllowsUnsigned ? " and version 1" : "")}"));
+            return;
+        }
+        var version = frame.Version;
         if (frame.Type != MessageType.ActivationRequest)
         {
             SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.UnknownMessageType,
-                $"message type {(byte)frame.Type} is not a request a host accepts"));
+                $"message type {(byte)frame.Type} is not a request a host accepts"), version);
             return;
         }
         Span<byte> scratch = stackalloc byte[ProtocolConstants.MaxBodySize];
-        if (!ActivationRequest.TryRead(frame.BodySpan(scratch), out var request, out var problem))
+        var body = frame.BodySpan(scratch);
+        ActivationRequest request;
+        UInt128? nonce = null;
+        bool decoded;
+        string problem;
+        if (signed)
         {
-            SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.MalformedRequest, problem));
+            decoded = SignedActivationRequest.TryRead(body, out var v2, out problem);
+            (nonce, request) = (v2.Nonce, v2.Request);
+        }
+        else
+        {
+            decoded = ActivationRequest.TryRead(body, out request, out problem);
+        }
+        if (!decoded)
+        {
+            SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.MalformedRequest, problem), version);
             return;
         }
-        if (_service.Submit(frame.RequestId, request, this) is { } refusal)
+        if (_service.Submit(frame.RequestId, request, nonce, this) is { } refusal)
         {
-            SendError(frame.RequestId, refusal);
+            SendError(frame.RequestId, refusal, version);
         }
     }
 }

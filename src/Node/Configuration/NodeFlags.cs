@@ -44,6 +44,8 @@ public static class NodeFlags
         "an authority key pair (kms keys authority-init) the node certifies itself with once the cluster's ledger confirms a key: evaluation with deploy/demo-licence only, never in production (whoever holds the private key certifies anything)");
     public static readonly NodeFlag HostOs = new("host-os", "NAME", "Windows Server 2025",
         "the host platform this node stands for, one of the catalogue's host OSes; decides which key groups it may hold");
+    public static readonly NodeFlag AllowUnsigned = new("allow-unsigned", "", "false",
+        "also serve protocol v1 requests, with unsigned answers (by default a node answers v1 with unsupported-version: it signs its answers, v2)", Switch: true);
     public static readonly NodeFlag ReadyFile = new("ready-file", "FILE", "",
         "once the node serves its endpoints, write a JSON document here (endpoints as bound, host id, cluster address, journal, process id) for scripts and test harnesses");
     public static readonly NodeFlag Catalog = new("catalog", "FILE", "",
@@ -53,7 +55,7 @@ public static class NodeFlags
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
         WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. SecurityFlags.All, .. DnsFlags.All, HostKey,
-        AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs, Catalog,
+        AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs, Catalog, AllowUnsigned,
         ReadyFile,
     ];
 }

@@ -19,6 +19,9 @@ public sealed record NodeOptions
     /// <summary>How long a full window's grant lasts unless renewed; zero: no grants.</summary>
     public required TimeSpan GrantLease { get; init; }
 
+    /// <summary>Serve protocol v1 (unsigned answers) too; by default v1 requests get unsupported-version.</summary>
+    public bool AllowUnsigned { get; init; }
+
     /// <summary>How this node's full windows hand out grants. A node on its own SQLite file is always alone, so a
     /// window's previous owner was an earlier run of this process.</summary>
     public GrantSettings Grants => GrantLease == TimeSpan.Zero

@@ -24,6 +24,7 @@ public sealed partial class HostCertificates : IDisposable
     private readonly ILogger<HostCertificates> _log;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, HostCertificate> _byKey = new(StringComparer.Ordinal);
+    private readonly List<string> _problems = [];
 
     public HostCertificates(DataDirectory data, HostIdentity host, NodeOptions options, TimeProvider time, ILogger<HostCertificates> log)
     {
@@ -38,6 +39,27 @@ public sealed partial class HostCertificates : IDisposable
 
     /// <summary>The host's key pair; its public half is what certificates name.</summary>
     public HostSigningKey SigningKey { get; }
+
+    /// <summary>A certificate was installed (the signer's view follows).</summary>
+    public event Action? Changed;
+
+    /// <summary>Every certificate kept (each checked when it was read or installed).</summary>
+    public IReadOnlyList<HostCertificate> All
+    {
+        get
+        {
+            lock (_gate) return _byKey.Values.OrderBy(c => c.KeyId, StringComparer.Ordinal).ToList();
+        }
+    }
+
+    /// <summary>Why each certificate file found at start does not count.</summary>
+    public IReadOnlyList<string> Problems
+    {
+        get
+        {
+            lock (_gate) return _problems.ToList();
+        }
+    }
 
     /// <summary>The certificate that holds now for <paramref name="keyId"/>, if any.</summary>
     public HostCertificate? For(string keyId)
@@ -85,6 +107,7 @@ public sealed partial class HostCertificates : IDisposable
             _byKey[certificate.KeyId] = certificate;
         }
         LogInstalled(certificate.KeyId, HostKey.FormatTime(certificate.ExpiresAt));
+        Changed?.Invoke();
         return null;
     }
 
@@ -127,6 +150,7 @@ public sealed partial class HostCertificates : IDisposable
                 var certificate = HostCertificate.Load(path);
                 if (Problem(certificate, now) is { } problem)
                 {
+                    _problems.Add($"{Path.GetFileName(path)}: {problem}");
                     LogIgnored(path, problem);
                     continue;
                 }
@@ -134,6 +158,7 @@ public sealed partial class HostCertificates : IDisposable
             }
             catch (HostKeyFormatException e)
             {
+                _problems.Add(e.Message);
                 LogIgnored(path, e.Message);
             }
         }

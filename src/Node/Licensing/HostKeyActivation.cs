@@ -42,7 +42,8 @@ public sealed partial class HostKeyActivation(
         foreach (var key in licence.Keys.Where(k => k.Problem == HostKeyProblem.Pending))
         {
             // The licensing authority's certificate is its answer, and the truth: the cluster's ledger is not asked.
-            if (certificates.For(key.Key.KeyId) is { } certificate)
+            // A node that certifies itself (--authority-keys, evaluation) counts its hosts in the ledger all the same.
+            if (licence.Settings.LocalAuthority is null && certificates.For(key.Key.KeyId) is { } certificate)
             {
                 licence.Certified(key.Key.KeyId, certificate);
                 continue;

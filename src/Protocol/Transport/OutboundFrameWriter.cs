@@ -43,8 +43,9 @@ public sealed class OutboundFrameWriter(PipeWriter output, FlushTiming timing,
     /// <summary>Writes one frame now (flushed as the <see cref="FlushTiming"/> says), or adds it to the backlog of
     /// a flush still in progress.
     /// Returns false when the writer is closed and the frame was dropped. A message the protocol cannot carry
-    /// throws <see cref="ArgumentException"/> and leaves the connection as it was.</summary>
-    public bool Write<T>(uint requestId, in T body, bool counted = true) where T : IFrameBody
+    /// throws <see cref="ArgumentException"/> and leaves the connection as it was. <paramref name="version"/>: the
+    /// envelope's version when not the body's own (see <see cref="FrameWriter.Write{T}"/>).</summary>
+    public bool Write<T>(uint requestId, in T body, bool counted = true, byte version = 0) where T : IFrameBody
     {
         var count = counted ? 1 : 0;
         int done;
@@ -59,13 +60,13 @@ public sealed class OutboundFrameWriter(PipeWriter output, FlushTiming timing,
             }
             else if (_flushPending)
             {
-                FrameWriter.Write(_backlog ??= new ArrayBufferWriter<byte>(), requestId, body);
+                FrameWriter.Write(_backlog ??= new ArrayBufferWriter<byte>(), requestId, body, version);
                 _backlogCounted += count;
                 return true;
             }
             else
             {
-                written = TryWrite(requestId, body, ref failure);
+                written = TryWrite(requestId, body, version, ref failure);
                 if (!written) done = count;
                 else if (timing == FlushTiming.Immediate) done = Flush(count, ref failure);
                 else done = ScheduleFlush(count);
@@ -141,11 +142,11 @@ public sealed class OutboundFrameWriter(PipeWriter output, FlushTiming timing,
         lock (_lock) _flushing = flushing;
     }
 
-    private bool TryWrite<T>(uint requestId, in T body, ref Exception? failure) where T : IFrameBody
+    private bool TryWrite<T>(uint requestId, in T body, byte version, ref Exception? failure) where T : IFrameBody
     {
         try
         {
-            FrameWriter.Write(output, requestId, body);
+            FrameWriter.Write(output, requestId, body, version);
             return true;
         }
         catch (Exception e) when (IsConnectionGone(e))

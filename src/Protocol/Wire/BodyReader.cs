@@ -40,6 +40,25 @@ internal ref struct BodyReader(ReadOnlySpan<byte> body)
         return true;
     }
 
+    public bool TryReadUInt128(out UInt128 value)
+    {
+        value = 0;
+        if (Remaining < 16) return false;
+        value = BinaryPrimitives.ReadUInt128BigEndian(_body[_position..]);
+        _position += 16;
+        return true;
+    }
+
+    /// <summary>The next <paramref name="count"/> bytes as they are.</summary>
+    public bool TryReadBytes(int count, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        if (Remaining < count) return false;
+        value = _body.Slice(_position, count);
+        _position += count;
+        return true;
+    }
+
     public bool TryReadGuid(out Guid value)
     {
         value = Guid.Empty;
@@ -113,6 +132,18 @@ internal ref struct BodyWriter(Span<byte> body)
     {
         BinaryPrimitives.WriteUInt32BigEndian(_body[_position..], value);
         _position += 4;
+    }
+
+    public void WriteUInt128(UInt128 value)
+    {
+        BinaryPrimitives.WriteUInt128BigEndian(_body[_position..], value);
+        _position += 16;
+    }
+
+    public void WriteBytes(ReadOnlySpan<byte> value)
+    {
+        value.CopyTo(_body[_position..]);
+        _position += value.Length;
     }
 
     public void WriteGuid(Guid value)

@@ -14,6 +14,7 @@ public enum ErrorCode : ushort
     FrameTooLarge = 9,
     UnknownMessageType = 10,
     NoHostKey = 11,
+    HostNotCertified = 12,
 }
 
 public static class ErrorCodes
@@ -36,6 +37,7 @@ public static class ErrorCodes
         ErrorCode.FrameTooLarge => "frame-too-large",
         ErrorCode.UnknownMessageType => "unknown-message-type",
         ErrorCode.NoHostKey => "no-host-key",
+        ErrorCode.HostNotCertified => "host-not-certified",
         _ => "error-" + ((ushort)code).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -8,8 +8,9 @@ public static class FrameWriter
 {
     /// <summary>Writes one frame. A message the protocol cannot carry (a name over 255 bytes, a control
     /// character) throws <see cref="ArgumentException"/> before a byte is written. Generic so that the message
-    /// structs are not boxed.</summary>
-    public static void Write<T>(IBufferWriter<byte> output, uint requestId, in T body) where T : IFrameBody
+    /// structs are not boxed. <paramref name="version"/>: the envelope's version when it is not the body's own
+    /// (0), as for an error answering a request of another version.</summary>
+    public static void Write<T>(IBufferWriter<byte> output, uint requestId, in T body, byte version = 0) where T : IFrameBody
     {
         var bodyLength = body.BodyLength;
         if (bodyLength > ProtocolConstants.MaxBodySize)
@@ -17,7 +18,7 @@ public static class FrameWriter
             throw new ArgumentException($"a {T.Type} body of {bodyLength} bytes exceeds the frame limit");
         }
         var frame = output.GetSpan(ProtocolConstants.HeaderSize + bodyLength);
-        WriteHeader(frame, ProtocolConstants.Version, T.Type, requestId, bodyLength);
+        WriteHeader(frame, version == 0 ? T.Version : version, T.Type, requestId, bodyLength);
         body.WriteBody(frame.Slice(ProtocolConstants.HeaderSize, bodyLength));
         output.Advance(ProtocolConstants.HeaderSize + bodyLength);
     }

@@ -9,6 +9,9 @@ public interface IFrameBody
     /// <summary>Byte 3 of the envelope.</summary>
     internal static abstract MessageType Type { get; }
 
+    /// <summary>Byte 2 of the envelope: the version whose layout the body has (an error's body is the same in all).</summary>
+    internal static virtual byte Version => ProtocolConstants.Version;
+
     /// <summary>Encoded size; throws <see cref="ArgumentException"/> for a message the protocol cannot carry,
     /// before anything is written.</summary>
     internal int BodyLength { get; }

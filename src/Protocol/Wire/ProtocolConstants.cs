@@ -7,8 +7,11 @@ public static class ProtocolConstants
     public const byte Magic0 = 0x4B;
     public const byte Magic1 = 0x43;
 
-    /// <summary>The protocol version this build speaks.</summary>
+    /// <summary>Protocol version 1: unsigned answers.</summary>
     public const byte Version = 1;
+
+    /// <summary>Protocol version 2: a nonce in every request, answers signed in batches (docs/protocol.md).</summary>
+    public const byte SignedVersion = 2;
 
     /// <summary>Envelope: magic (2), version (1), type (1), request id (4), body length (4).
     /// Its layout is the same in every protocol version, so a host can answer a frame of a version it

@@ -138,7 +138,8 @@ public sealed class FakeKmsHost : IAsyncDisposable
                 while (FrameReader.TryParse(buffer, out var consumed, out _, out var frame))
                 {
                     var requestId = frame.RequestId;
-                    var body = frame.Body.ToArray();
+                    // A v2 request is a nonce and then the v1 body; these fakes answer unsigned (v1) either way.
+                    var body = frame.Body.ToArray().AsSpan(frame.Version == ProtocolConstants.SignedVersion ? SignedActivationRequest.NonceSize : 0).ToArray();
                     buffer = buffer.Slice(consumed);
                     // A request the codec refuses gets a non-retryable error, which fails the test that sent it.
                     var reply = ActivationRequest.TryRead(body, out var request, out var problem)

@@ -144,7 +144,8 @@ public sealed class LoadFakeHost : IAsyncDisposable
                 while (FrameReader.TryParse(buffer, out var consumed, out _, out var frame))
                 {
                     var requestId = frame.RequestId;
-                    var body = frame.Body.ToArray();
+                    // A v2 request is a nonce and then the v1 body; these fakes answer unsigned (v1) either way.
+                    var body = frame.Body.ToArray().AsSpan(frame.Version == ProtocolConstants.SignedVersion ? SignedActivationRequest.NonceSize : 0).ToArray();
                     buffer = buffer.Slice(consumed);
                     var number = Interlocked.Increment(ref _requests);
                     (uint, ActivationResponse?, ErrorResponse) reply;
