@@ -4,8 +4,9 @@ using KmsCluster.Testing;
 
 namespace KmsCluster.Node.Tests;
 
-/// <summary>The offline activation on the real node and the real `kms`: the node's signed request, the authority's
-/// certificate installed, refused when it is not this host's, and the certificate in force across a restart.</summary>
+/// <summary>The offline activation on the real node, the real `kms` and the real `kms-authority answer`: the node's
+/// signed request, the authority's certificate installed, refused when it is not this host's, and the certificate in
+/// force across a restart.</summary>
 public sealed class HostCertificateProcessTests
 {
     private const string Group = "Windows Server 2025 volume licence";
@@ -49,7 +50,12 @@ public sealed class HostCertificateProcessTests
                 Assert.Contains(reason, refused.StdErr);
             }
 
-            var installed = await InstallAsync(data, node, authority.Certify(request.Key, request.HostId, request.HostPublicKey, now));
+            // The licensing authority answers the request file offline (kms-authority answer), and the node takes it.
+            var certificateFile = Path.Combine(data.Path, "certificate.json");
+            var answered = await AuthorityProcess.RunAsync("answer", requestFile, "--out", certificateFile,
+                "--keys", Path.Combine(data.Path, "authority"), "--data", Path.Combine(data.Path, "authority-data"));
+            Assert.True(answered.ExitCode == 0, answered.StdErr);
+            var installed = await InstallAsync(data, node, HostCertificate.Load(certificateFile));
             Assert.True(installed.ExitCode == 0, installed.StdErr);
             Assert.Contains("host key k-offline: certificate installed", installed.StdOut);
             Assert.Contains("certified by the licensing authority until", await ReasonAsync(node));

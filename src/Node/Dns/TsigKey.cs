@@ -56,7 +56,8 @@ public sealed partial record TsigKey(string Name, string Algorithm, byte[] Secre
         {
             throw new NodeOptionsException($"{flag}: cannot read {path}: {e.Message}");
         }
-        text = Comments().Replace(text, "");
+        // Quoted strings are kept whole: a base64 secret may hold "//", which is not a comment there.
+        text = Comments().Replace(text, m => m.Value.StartsWith('"') ? m.Value : "");
         var keys = KeyClause().Matches(text);
         if (keys.Count != 1)
         {
@@ -99,7 +100,7 @@ public sealed partial record TsigKey(string Name, string Algorithm, byte[] Secre
         return new TsigKey(name, algorithm, secret);
     }
 
-    [GeneratedRegex(@"(#|//)[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
+    [GeneratedRegex(@"""[^""]*""|(#|//)[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
     private static partial Regex Comments();
 
     [GeneratedRegex(@"\bkey\s+""?(?<name>[^""\s{]+)""?\s*\{(?<body>[^}]*)\}\s*;")]

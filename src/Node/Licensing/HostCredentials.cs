@@ -31,6 +31,7 @@ public sealed partial class HostCredentials
     private readonly HostCertificates _certificates;
     private readonly ProductCatalog _catalog;
     private readonly ILogger<HostCredentials> _log;
+    private readonly Lock _rebuilding = new();
     private volatile FrozenDictionary<Guid, CertifiedKey> _byProduct = FrozenDictionary<Guid, CertifiedKey>.Empty;
 
     public HostCredentials(HostCertificates certificates, NodeOptions options, ILogger<HostCredentials> log)
@@ -79,8 +80,15 @@ public sealed partial class HostCredentials
     /// for this node, or null.</summary>
     public string? Add(HostCertificate certificate) => _certificates.Install(certificate);
 
-    /// <summary>The newest certificate of a group wins for its products.</summary>
+    /// <summary>The newest certificate of a group wins for its products. One rebuild at a time, each reading the
+    /// certificates after the install that triggered it: two keys certified at once must not leave the view of the
+    /// first rebuild behind.</summary>
     private void Rebuild()
+    {
+        lock (_rebuilding) RebuildLocked();
+    }
+
+    private void RebuildLocked()
     {
         var valid = _certificates.All
             .Select(c => _catalog.FindKeyGroup(c.Group) is { } group ? new CertifiedKey(c, group) : null)
