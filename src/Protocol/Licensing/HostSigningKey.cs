@@ -51,25 +51,7 @@ public sealed class HostSigningKey : IDisposable
     /// <summary>An in-memory key (tests, benchmarks).</summary>
     public static HostSigningKey CreateEphemeral() => new(ECDsa.Create(ECCurve.NamedCurves.nistP256));
 
-    private static HostSigningKey Load(string path)
-    {
-        var pem = LicensingFiles.ReadText(path, "the host's signing key", message => new LicensingException(message));
-        var key = ECDsa.Create();
-        try
-        {
-            key.ImportFromPem(pem);
-            if (key.KeySize != 256)
-            {
-                throw new LicensingException($"{path}: not an ECDSA P-256 key");
-            }
-        }
-        catch (Exception e) when (e is ArgumentException or CryptographicException)
-        {
-            key.Dispose();
-            throw new LicensingException($"{path}: not a PKCS#8 PEM private key: {e.Message}");
-        }
-        return new HostSigningKey(key);
-    }
+    private static HostSigningKey Load(string path) => new(LicensingFiles.ReadPrivateKey(path, "the host's signing key"));
 
     /// <summary>Signs <paramref name="data"/> (64 bytes, IEEE P1363).</summary>
     public byte[] Sign(ReadOnlySpan<byte> data) =>

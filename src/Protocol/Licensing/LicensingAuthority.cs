@@ -60,28 +60,7 @@ public sealed class LicensingAuthority : IDisposable
     /// <summary>Loads the private key from an authority directory made by <see cref="Create"/>.</summary>
     public static LicensingAuthority Load(string directory)
     {
-        var path = Path.Combine(directory, PrivateKeyFile);
-        var pem = LicensingFiles.ReadText(path, "the authority's private key", message => new LicensingException(message));
-        var key = ECDsa.Create();
-        try
-        {
-            key.ImportFromPem(pem);
-            if (key.KeySize != 256)
-            {
-                throw new LicensingException($"{path}: not an ECDSA P-256 key");
-            }
-        }
-        catch (Exception e) when (e is ArgumentException or CryptographicException)
-        {
-            key.Dispose();
-            throw new LicensingException($"{path}: not a PKCS#8 PEM private key: {e.Message}");
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
-        }
-        return new LicensingAuthority(key);
+        return new LicensingAuthority(LicensingFiles.ReadPrivateKey(Path.Combine(directory, PrivateKeyFile), "the authority's private key"));
     }
 
     /// <summary>Issues and signs a host key.</summary>
@@ -196,6 +175,32 @@ internal static class LicensingFiles
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw error($"{path}: cannot read {what}: {e.Message}");
+        }
+    }
+
+    /// <summary>An ECDSA P-256 private key from a PKCS#8 PEM file (an authority's, or a host's own).</summary>
+    public static ECDsa ReadPrivateKey(string path, string what)
+    {
+        var pem = ReadText(path, what, message => new LicensingException(message));
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(pem);
+            if (key.KeySize != 256)
+            {
+                throw new LicensingException($"{path}: not an ECDSA P-256 key");
+            }
+            return key;
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            key.Dispose();
+            throw new LicensingException($"{path}: not a PKCS#8 PEM private key: {e.Message}");
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
         }
     }
 }
