@@ -91,13 +91,6 @@ public sealed class AuthorityClient : IDisposable
         }
     }
 
-    /// <summary>GET /api/v1/health; throws <see cref="AuthorityUnreachableException"/> unless the authority is healthy.</summary>
-    public async Task<string> HealthAsync(CancellationToken cancellationToken)
-    {
-        var (_, body) = await SendAsync(HttpMethod.Get, "api/v1/health", null, cancellationToken);
-        return body;
-    }
-
     private async Task<(int Status, string Body)> SendAsync(HttpMethod method, string path, HttpContent? content,
         CancellationToken cancellationToken)
     {

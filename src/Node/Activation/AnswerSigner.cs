@@ -21,14 +21,6 @@ public sealed class AnswerSigner(HostCredentials credentials)
     private List<Job> _queue = [];
     private List<Job> _spare = []; // the drainer's: only one drain runs at a time
     private bool _draining;
-    private long _signatures;
-    private long _signed;
-
-    /// <summary>Batches signed so far.</summary>
-    public long Signatures => Interlocked.Read(ref _signatures);
-
-    /// <summary>Answers signed so far.</summary>
-    public long SignedAnswers => Interlocked.Read(ref _signed);
 
     /// <summary>Queues one answer; its leaf is hashed here, on the caller's thread.</summary>
     public void Enqueue(IResponseSink sink, uint requestId, CertifiedKey key, SignedAnswerContent content)
@@ -96,8 +88,6 @@ public sealed class AnswerSigner(HostCredentials credentials)
             }
             return;
         }
-        Interlocked.Increment(ref _signatures);
-        Interlocked.Add(ref _signed, count);
         for (var i = 0; i < count; i++)
         {
             var job = jobs[start + i];

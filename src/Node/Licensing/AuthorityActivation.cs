@@ -27,9 +27,6 @@ public sealed partial class AuthorityActivation(
 
     private readonly AuthorityClient? _client = options.Licensing.AuthorityUrl is { } url ? new AuthorityClient(url) : null;
 
-    /// <summary>True with <c>--authority-url</c>.</summary>
-    public bool Enabled => _client is not null;
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (_client is null) return Task.CompletedTask;

@@ -47,12 +47,6 @@ public sealed partial class HostCredentials
     /// <summary>v1 requests are served unsigned (<c>--allow-unsigned</c>).</summary>
     public bool AllowUnsigned { get; }
 
-    /// <summary>This host's public key (SubjectPublicKeyInfo DER), as its certificates name it.</summary>
-    public byte[] PublicKey => _certificates.SigningKey.PublicKey;
-
-    /// <summary>The certificates answers are signed under, one per key id.</summary>
-    public IReadOnlyList<CertifiedKey> Certificates => _byProduct.Values.DistinctBy(k => k.KeyId).OrderBy(k => k.KeyId).ToList();
-
     /// <summary>Signs a batch's message (called by one signer at a time).</summary>
     internal byte[] Sign(ReadOnlySpan<byte> message) => _certificates.SigningKey.Sign(message);
 
@@ -75,10 +69,6 @@ public sealed partial class HostCredentials
             (problems.Count == 0 ? " (none installed in host-certificates/)" : $" ({string.Join("; ", problems)})");
         return false;
     }
-
-    /// <summary>Installs <paramref name="certificate"/> (<see cref="HostCertificates.Install"/>); why it does not hold
-    /// for this node, or null.</summary>
-    public string? Add(HostCertificate certificate) => _certificates.Install(certificate);
 
     /// <summary>The newest certificate of a group wins for its products. One rebuild at a time, each reading the
     /// certificates after the install that triggered it: two keys certified at once must not leave the view of the
