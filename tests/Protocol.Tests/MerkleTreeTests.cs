@@ -1,5 +1,6 @@
 using CsCheck;
 using KmsCluster.Protocol.Signing;
+using KmsCluster.Protocol.Wire;
 
 namespace KmsCluster.Protocol.Tests;
 
@@ -67,6 +68,29 @@ public class MerkleTreeTests
         Assert.NotEqual(node, MerkleTree.LeafHash([.. left, .. right]));
         Assert.Null(MerkleTree.RootFrom(left, 0, 1, right)); // a one-leaf tree has an empty path
         Assert.Equal(left, MerkleTree.RootFrom(left, 0, 1, []));
+    }
+
+    [Fact]
+    public void A_leaf_hash_is_sha256_of_a_zero_byte_and_the_content_at_any_length()
+    {
+        // RFC 6962's hash of the empty leaf, then contents short enough for the stack and longer than any body.
+        Assert.Equal("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d", Convert.ToHexStringLower(MerkleTree.LeafHash([])));
+        foreach (var length in new[] { 1, 150, ProtocolConstants.MaxBodySize - 1, ProtocolConstants.MaxBodySize, 10_000 })
+        {
+            var content = Enumerable.Range(0, length).Select(i => (byte)(i * 7)).ToArray();
+            Assert.Equal(System.Security.Cryptography.SHA256.HashData([0, .. content]), MerkleTree.LeafHash(content));
+        }
+    }
+
+    [Fact]
+    public void Nonces_drawn_in_blocks_never_repeat_across_blocks_and_threads()
+    {
+        var nonces = new System.Collections.Concurrent.ConcurrentBag<UInt128>();
+        Parallel.For(0, 4, _ =>
+        {
+            for (var i = 0; i < 1000; i++) nonces.Add(SignedActivationRequest.NewNonce());
+        });
+        Assert.Equal(4000, nonces.Distinct().Count());
     }
 
     private static bool Matches(byte[]? root, byte[] expected) => root is not null && root.AsSpan().SequenceEqual(expected);

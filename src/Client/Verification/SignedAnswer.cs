@@ -23,10 +23,15 @@ internal sealed class ConnectionCertificates
     {
         if (frame.Type != MessageType.HostCertificate) return false;
         Span<byte> scratch = stackalloc byte[ProtocolConstants.MaxBodySize];
-        if (frame.Version != ProtocolConstants.SignedVersion ||
-            !HostCertificateMessage.TryRead(frame.BodySpan(scratch), out var certificate, out var error))
+        var body = frame.BodySpan(scratch);
+        var certificate = DecodedCertificates.Find(body);
+        if (certificate is null)
         {
-            throw new FrameException(ErrorCode.MalformedRequest, frame.RequestId, "undecodable host certificate frame");
+            if (frame.Version != ProtocolConstants.SignedVersion || !HostCertificateMessage.TryRead(body, out certificate, out _))
+            {
+                throw new FrameException(ErrorCode.MalformedRequest, frame.RequestId, "undecodable host certificate frame");
+            }
+            DecodedCertificates.Add(body, certificate!);
         }
         _byKeyId[certificate!.KeyId] = certificate;
         return true;
@@ -37,4 +42,38 @@ internal sealed class ConnectionCertificates
         result.Signed is { } signed
             ? result with { Signed = signed with { SentNonce = sentNonce, Certificate = _byKeyId.GetValueOrDefault(signed.Content.KeyId) } }
             : result;
+}
+
+/// <summary>
+/// The certificate frames this process decoded last, by their exact bytes: a client connecting once per request
+/// (as KMS clients do) gets the same certificate on every connection, and parsing its JSON each time cost more
+/// than the rest of the exchange. Only the form is cached; the verifier still checks every certificate's chain.
+/// </summary>
+internal static class DecodedCertificates
+{
+    private const int Capacity = 16;
+
+    private static readonly Lock Gate = new();
+    private static readonly List<(byte[] Body, HostCertificate Certificate)> Recent = [];
+
+    public static HostCertificate? Find(ReadOnlySpan<byte> body)
+    {
+        lock (Gate)
+        {
+            foreach (var (known, certificate) in Recent)
+            {
+                if (body.SequenceEqual(known)) return certificate;
+            }
+        }
+        return null;
+    }
+
+    public static void Add(ReadOnlySpan<byte> body, HostCertificate certificate)
+    {
+        lock (Gate)
+        {
+            if (Recent.Count == Capacity) Recent.RemoveAt(0);
+            Recent.Add((body.ToArray(), certificate));
+        }
+    }
 }
