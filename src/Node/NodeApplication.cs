@@ -8,6 +8,7 @@ using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Node.Logging;
 using KmsCluster.Node.Persistence;
+using KmsCluster.Node.Registry;
 using Microsoft.Extensions.Options;
 
 namespace KmsCluster.Node;
@@ -39,6 +40,7 @@ public static class NodeApplication
         services.AddSingleton(options.Licensing.Catalog);
         services.AddSingleton(TimeProvider.System);
 
+        services.AddClientRegistry(options, store);
         builder.AddActivationEndpoint(options);
         builder.AddAdminApi(options);
         services.AddAkka(store.ClusterName, (akka, provider) => akka

@@ -7,6 +7,7 @@ using KmsCluster.Actors.Gateway;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Licensing;
+using KmsCluster.Node.Registry;
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Wire;
 
@@ -42,7 +43,8 @@ public sealed partial class ActivationService(
     ILogger<ActivationService> log,
     HostLicence licence,
     HostCredentials credentials,
-    AnswerSigner signer)
+    AnswerSigner signer,
+    RegistryFeed registryFeed)
 {
     /// <summary>v1 requests are served (unsigned); else they get unsupported-version.</summary>
     public bool AllowsUnsigned => credentials.AllowUnsigned;
@@ -124,6 +126,8 @@ public sealed partial class ActivationService(
         var (activated, validUntil) = ActivationPolicy.Decide(count, product.Threshold, recordedAt);
         KmsMetrics.ActivationDuration.Record(Stopwatch.GetElapsedTime(submittedAt).TotalMilliseconds);
         stats.Answered(activated);
+        registryFeed.Record(new RegistryContact(product.Application.Id, request.ClientMachineId, request.Workstation, product.Id,
+            request.IsVirtualMachine, count, activated, validUntil, recordedAt));
         if (log.IsEnabled(LogLevel.Debug))
         {
             LogActivation(request.ClientMachineId, request.Workstation, product.Slug, request.LicenseState.Name(),

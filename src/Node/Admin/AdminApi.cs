@@ -86,9 +86,9 @@ public static class AdminApi
                 members, windows), AdminJson.Http.ClusterJson);
         });
 
-        app.MapGet("/api/v1/stats", (NodeStats stats, HostIdentity host) => Results.Json(new StatsJson(
+        app.MapGet("/api/v1/stats", (NodeStats stats, HostIdentity host, Registry.RegistryFeed registryFeed) => Results.Json(new StatsJson(
             host.Name, host.Id, stats.StartedAt, stats.Total, stats.FailedCount, stats.Activated, stats.NotActivated,
-            stats.ByLicenseState(), stats.ByError()), AdminJson.Http.StatsJson));
+            stats.ByLicenseState(), stats.ByError(), registryFeed.Stats()), AdminJson.Http.StatsJson));
     }
 
     private static async Task<(KmsApplication Application, WindowView View)> AskWindow(IActorRef region,

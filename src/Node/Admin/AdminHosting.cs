@@ -41,6 +41,7 @@ public static class AdminHosting
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Liveness) });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready) });
         app.MapAdminApi();
+        app.MapClientsApi();
         app.MapDnsApi();
         app.MapLicensingApi();
         app.MapHostCertificateApi();

@@ -48,6 +48,10 @@ public static class NodeFlags
         "also serve protocol v1 requests, with unsigned answers (by default a node answers v1 with unsupported-version: it signs its answers, v2)", Switch: true);
     public static readonly NodeFlag ReadyFile = new("ready-file", "FILE", "",
         "once the node serves its endpoints, write a JSON document here (endpoints as bound, host id, cluster address, journal, process id) for scripts and test harnesses");
+    public static readonly NodeFlag ClientRegistry = new("client-registry", "on|off", "on",
+        "record every machine that got an answer in the client registry (kms clients, GET /api/v1/clients), written in the background");
+    public static readonly NodeFlag ClientRetention = new("client-retention", "DURATION", "400d",
+        "drop machines from the client registry once they have been silent this long (1h to 10 years)");
     public static readonly NodeFlag Catalog = new("catalog", "FILE", "",
         "product catalogue file replacing the built-in one (products, host OSes, key groups, minimum updates)");
 
@@ -55,7 +59,7 @@ public static class NodeFlags
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
         WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. SecurityFlags.All, .. DnsFlags.All, HostKey,
-        AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs, Catalog, AllowUnsigned,
+        AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs, Catalog, AllowUnsigned, ClientRegistry, ClientRetention,
         ReadyFile,
     ];
 }

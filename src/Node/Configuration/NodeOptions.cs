@@ -52,6 +52,12 @@ public sealed record NodeOptions
     /// <summary>TLS with member certificates between cluster members (--cluster-tls-cert/--cluster-tls-ca); null: plain TCP.</summary>
     public ClusterTlsSettings? ClusterTls { get; init; }
 
+    /// <summary>Record answered machines in the client registry (--client-registry); off only for comparisons.</summary>
+    public bool ClientRegistry { get; init; } = true;
+
+    /// <summary>Registry rows silent longer than this are deleted (--client-retention).</summary>
+    public TimeSpan ClientRetention { get; init; } = TimeSpan.FromDays(400);
+
     /// <summary>Catalogue, host OS, trusted authorities and host keys (checked against each other by HostLicence).</summary>
     public required NodeLicensing Licensing { get; init; }
 }

@@ -71,6 +71,11 @@ public static class NodeOptionsReader
         var licensing = NodeLicensing.Read(settings);
         var readyFile = One(NodeFlags.ReadyFile).Trim();
         var adminTokenFile = One(SecurityFlags.AdminTokenFile).Trim();
+        var clientRetention = DurationFlags.Parse(One(NodeFlags.ClientRetention), NodeFlags.ClientRetention.Flag, defaultUnit: "d");
+        if (clientRetention < TimeSpan.FromHours(1) || clientRetention > TimeSpan.FromDays(3653))
+        {
+            throw new NodeOptionsException($"{NodeFlags.ClientRetention.Flag}: must be between 1h and 10 years, got {One(NodeFlags.ClientRetention)}");
+        }
 
         return new NodeOptions
         {
@@ -95,6 +100,8 @@ public static class NodeOptionsReader
             AdminTokenFile = adminTokenFile.Length == 0 ? null : Path.GetFullPath(adminTokenFile),
             ClusterTls = ClusterTlsSettings.Read(settings),
             AllowUnsigned = Dns.DnsPublishing.ParseSwitch(One(NodeFlags.AllowUnsigned), NodeFlags.AllowUnsigned.Flag),
+            ClientRegistry = Dns.DnsPublishing.ParseSwitch(One(NodeFlags.ClientRegistry), NodeFlags.ClientRegistry.Flag),
+            ClientRetention = clientRetention,
         };
     }
 

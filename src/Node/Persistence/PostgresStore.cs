@@ -32,6 +32,9 @@ public sealed class PostgresStore : JournalStore
 
     public Guid ClusterId { get; }
 
+    /// <summary>The client registry's connections (Registry.PostgresClientRegistry): the same database and session limits.</summary>
+    public string RegistryConnectionString => _connectionString;
+
     public string ServerVersion { get; }
 
     public override string Kind => "postgresql";

@@ -22,6 +22,8 @@ namespace KmsCluster.Protocol.Admin;
 [JsonSerializable(typeof(HostCertificateJson))]
 [JsonSerializable(typeof(DnsStatusJson))]
 [JsonSerializable(typeof(ErrorJson))]
+[JsonSerializable(typeof(ClientsPageJson))]
+[JsonSerializable(typeof(ClientMachineJson))]
 public sealed partial class AdminJson : JsonSerializerContext
 {
     /// <summary>

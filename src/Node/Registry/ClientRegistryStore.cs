@@ -1,0 +1,153 @@
+using System.Data.Common;
+using System.Text;
+
+namespace KmsCluster.Node.Registry;
+
+/// <summary>
+/// The <c>client_registry</c> table in the node's store (its SQLite file, or the PostgreSQL database the cluster
+/// shares): one row per (application, CMID, workstation). Times are Unix milliseconds. Written only by the
+/// <see cref="ClientRegistryWriter"/>; read by the admin API. The queries are the same SQL on both engines; the
+/// schema and the batch upsert differ.
+/// </summary>
+public abstract class ClientRegistryStore
+{
+    protected const string Columns =
+        "application_id, cmid, workstation, product_id, vm, first_contact, last_contact, last_count, activated, valid_until, node";
+
+    /// <summary>Rows per upsert transaction. SQLite has one writer at a time, so its batches stay small: a journal
+    /// write waits for at most one of them (a few milliseconds), not for a whole second's worth of answers.</summary>
+    public abstract int BatchRows { get; }
+
+    /// <summary>Creates the table and its indexes if missing (at start, like the journal's tables).</summary>
+    public abstract Task EnsureSchemaAsync(CancellationToken cancellationToken);
+
+    /// <summary>Upserts one batch in one transaction: last contact and what it said win; first contact is the minimum.</summary>
+    public abstract Task UpsertAsync(IReadOnlyCollection<RegistryRow> rows, string node, CancellationToken cancellationToken);
+
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>A GUID as a parameter value (SQLite: its text; PostgreSQL: uuid).</summary>
+    protected abstract object Value(Guid id);
+
+    protected abstract Guid ReadGuid(DbDataReader reader, int ordinal);
+
+    /// <summary>The CMID as text for a search, and the case-insensitive LIKE.</summary>
+    protected abstract string CmidText { get; }
+
+    protected abstract string Like { get; }
+
+    /// <summary>Deletes the rows whose last contact is before <paramref name="cutoff"/>; returns how many.</summary>
+    public async Task<int> DeleteSilentAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM client_registry WHERE last_contact < @cutoff";
+        Add(command, "cutoff", cutoff.ToUnixTimeMilliseconds());
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>One page in registry order (newest contact first), and whether there is more.</summary>
+    public async Task<(IReadOnlyList<StoredClient> Page, bool More)> QueryAsync(ClientQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (query.ProductId is { } product)
+        {
+            where.Add("r.product_id = @product");
+            Add(command, "product", Value(product));
+        }
+        if (query.Activated is { } activated)
+        {
+            where.Add("r.activated = @activated");
+            Add(command, "activated", activated);
+        }
+        if (query.ExpiringWithin is { } expiring)
+        {
+            where.Add("r.valid_until > @now AND r.valid_until <= @expiry");
+            Add(command, "now", query.Now.ToUnixTimeMilliseconds());
+            Add(command, "expiry", (query.Now + expiring).ToUnixTimeMilliseconds());
+        }
+        if (query.SilentFor is { } silent)
+        {
+            where.Add("r.last_contact <= @silentSince");
+            Add(command, "silentSince", (query.Now - silent).ToUnixTimeMilliseconds());
+        }
+        if (query.Search is { Length: > 0 } search)
+        {
+            where.Add($"({CmidText} {Like} @search ESCAPE '\\' OR r.workstation {Like} @search ESCAPE '\\')");
+            Add(command, "search", "%" + EscapeLike(search) + "%");
+        }
+        if (query.After is { } after)
+        {
+            where.Add("(r.last_contact, r.cmid, r.workstation, r.application_id) < (@afterLast, @afterCmid, @afterWorkstation, @afterApplication)");
+            Add(command, "afterLast", after.LastContactMs);
+            Add(command, "afterCmid", Value(after.Cmid));
+            Add(command, "afterWorkstation", after.Workstation);
+            Add(command, "afterApplication", Value(after.ApplicationId));
+        }
+        command.CommandText = Select("r") +
+                              (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
+                              " ORDER BY r.last_contact DESC, r.cmid DESC, r.workstation DESC, r.application_id DESC LIMIT @limit";
+        Add(command, "limit", query.Limit + 1);
+        var rows = await ReadAsync(command, cancellationToken);
+        return rows.Count > query.Limit ? (rows.Take(query.Limit).ToArray(), true) : (rows, false);
+    }
+
+    /// <summary>Every row of one CMID, newest first; empty when the registry has never seen it.</summary>
+    public async Task<IReadOnlyList<StoredClient>> FindAsync(Guid cmid, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = Select("r") + " WHERE r.cmid = @cmid ORDER BY r.last_contact DESC, r.workstation, r.application_id";
+        Add(command, "cmid", Value(cmid));
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    private static string Select(string alias) =>
+        $"SELECT {string.Join(", ", Columns.Split(", ").Select(c => alias + "." + c))}, " +
+        $"EXISTS (SELECT 1 FROM client_registry o WHERE o.cmid = {alias}.cmid AND o.workstation <> {alias}.workstation) " +
+        $"FROM client_registry {alias}";
+
+    private async Task<IReadOnlyList<StoredClient>> ReadAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var rows = new List<StoredClient>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new StoredClient(
+                ReadGuid(reader, 0),
+                ReadGuid(reader, 1),
+                reader.GetString(2),
+                ReadGuid(reader, 3),
+                reader.GetBoolean(4),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+                reader.GetInt32(7),
+                reader.GetBoolean(8),
+                reader.IsDBNull(9) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+                reader.GetString(10),
+                reader.GetBoolean(11)));
+        }
+        return rows;
+    }
+
+    protected static void Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static string EscapeLike(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '%' or '_' or '\\') escaped.Append('\\');
+            escaped.Append(c);
+        }
+        return escaped.ToString();
+    }
+}

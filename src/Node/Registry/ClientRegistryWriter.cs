@@ -1,0 +1,101 @@
+using KmsCluster.Node.Activation;
+
+namespace KmsCluster.Node.Registry;
+
+/// <summary>
+/// The one writer of this node's registry rows: every second (sooner when the feed is half full) it drains the
+/// <see cref="RegistryFeed"/>, keeps the latest contact of each machine, and upserts them in batches of
+/// <see cref="ClientRegistryStore.BatchRows"/>. A batch that fails (the database is down) is counted as dropped:
+/// the machines reappear with their next contact. Once an hour it deletes the rows silent longer than the retention.
+/// </summary>
+public sealed partial class ClientRegistryWriter(
+    RegistryFeed feed,
+    ClientRegistryStore store,
+    HostIdentity host,
+    TimeSpan retention,
+    TimeProvider time,
+    ILogger<ClientRegistryWriter> log) : BackgroundService
+{
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan RetentionInterval = TimeSpan.FromHours(1);
+
+    private DateTimeOffset _nextRetention = DateTimeOffset.MinValue;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.EnsureSchemaAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await EnforceRetentionAsync(stoppingToken);
+            await FlushAsync(CancellationToken.None);
+            await feed.WaitForWorkAsync(FlushInterval, stoppingToken);
+        }
+        // Stopping: what was answered before the listeners closed is still written.
+        await FlushAsync(CancellationToken.None);
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        // Bounded by what is queued now: answers arriving meanwhile wait for the next round.
+        var rounds = feed.Pending / store.BatchRows + 1;
+        for (var i = 0; i < rounds; i++)
+        {
+            var rows = feed.Drain(store.BatchRows);
+            if (rows.Count == 0)
+            {
+                return;
+            }
+            try
+            {
+                await store.UpsertAsync(rows.Values, host.Name, cancellationToken);
+                feed.Written(rows.Count, time.GetUtcNow());
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+            {
+                feed.Lost(rows.Count);
+                LogWriteFailed(rows.Count, e.Message);
+                return;
+            }
+        }
+    }
+
+    private async Task EnforceRetentionAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now < _nextRetention)
+        {
+            return;
+        }
+        _nextRetention = now + RetentionInterval;
+        try
+        {
+            var deleted = await store.DeleteSilentAsync(now - retention, cancellationToken);
+            if (deleted > 0)
+            {
+                LogRetention(deleted, retention.TotalDays);
+            }
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+        {
+            LogRetentionFailed(e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client registry: {Rows} machines not recorded, the write failed: {Reason}")]
+    private partial void LogWriteFailed(int rows, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Client registry: {Rows} machines silent for more than {Days:0.#} days dropped")]
+    private partial void LogRetention(int rows, double days);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client registry: retention delete failed: {Reason}")]
+    private partial void LogRetentionFailed(string reason);
+}

@@ -1,0 +1,98 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace KmsCluster.Node.Registry;
+
+/// <summary>The registry in the node's own SQLite file (kms.db), beside the journal. GUIDs are lowercase text.
+/// A batch is one transaction of prepared upserts: SQLite has one writer at a time, and the journal's busy
+/// handling (a writer waits its turn) applies to these connections through the shared default timeout.</summary>
+public sealed class SqliteClientRegistry(string connectionString) : ClientRegistryStore
+{
+    /// <inheritdoc/>
+    public override int BatchRows => 2_000;
+
+    public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            CREATE TABLE IF NOT EXISTS client_registry (
+                application_id TEXT NOT NULL,
+                cmid TEXT NOT NULL,
+                workstation TEXT NOT NULL,
+                product_id TEXT NOT NULL,
+                vm INTEGER NOT NULL,
+                first_contact INTEGER NOT NULL,
+                last_contact INTEGER NOT NULL,
+                last_count INTEGER NOT NULL,
+                activated INTEGER NOT NULL,
+                valid_until INTEGER,
+                node TEXT NOT NULL,
+                PRIMARY KEY (application_id, cmid, workstation)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS client_registry_recent ON client_registry (last_contact, cmid, workstation, application_id);
+            CREATE INDEX IF NOT EXISTS client_registry_cmid ON client_registry (cmid);
+            CREATE INDEX IF NOT EXISTS client_registry_product ON client_registry (product_id, last_contact);
+            CREATE INDEX IF NOT EXISTS client_registry_valid_until ON client_registry (valid_until);
+            """;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task UpsertAsync(IReadOnlyCollection<RegistryRow> rows, string node, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Transaction = (SqliteTransaction)transaction;
+        command.CommandText = $"""
+            INSERT INTO client_registry ({Columns})
+            VALUES (@application, @cmid, @workstation, @product, @vm, @first, @last, @count, @activated, @validUntil, @node)
+            ON CONFLICT (application_id, cmid, workstation) DO UPDATE SET
+                first_contact = min(client_registry.first_contact, excluded.first_contact),
+                product_id = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.product_id ELSE client_registry.product_id END,
+                vm = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.vm ELSE client_registry.vm END,
+                last_count = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.last_count ELSE client_registry.last_count END,
+                activated = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.activated ELSE client_registry.activated END,
+                valid_until = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.valid_until ELSE client_registry.valid_until END,
+                node = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.node ELSE client_registry.node END,
+                last_contact = max(client_registry.last_contact, excluded.last_contact)
+            """;
+        var names = new[] { "application", "cmid", "workstation", "product", "vm", "first", "last", "count", "activated", "validUntil", "node" };
+        foreach (var name in names)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+        command.Prepare();
+        var p = command.Parameters;
+        foreach (var (latest, first) in rows)
+        {
+            p[0].Value = Value(latest.ApplicationId);
+            p[1].Value = Value(latest.Cmid);
+            p[2].Value = latest.Workstation;
+            p[3].Value = Value(latest.ProductId);
+            p[4].Value = latest.VirtualMachine;
+            p[5].Value = first.ToUnixTimeMilliseconds();
+            p[6].Value = latest.At.ToUnixTimeMilliseconds();
+            p[7].Value = latest.Count;
+            p[8].Value = latest.Activated;
+            p[9].Value = latest.ValidUntil is { } until ? until.ToUnixTimeMilliseconds() : DBNull.Value;
+            p[10].Value = node;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    protected override object Value(Guid id) => id.ToString("D");
+
+    protected override Guid ReadGuid(DbDataReader reader, int ordinal) => Guid.Parse(reader.GetString(ordinal));
+
+    protected override string CmidText => "r.cmid";
+
+    protected override string Like => "LIKE";
+}
