@@ -26,6 +26,7 @@ public static class KmsCommandLine
             ActivateCommand.Create(output),
             VerifyCommand.Create(output),
             WindowCommand.Create(output),
+            ClientsCommand.Create(output),
             ClusterCommand.Create(output),
             LoadCommand.Create(output),
             DiscoverCommand.Create(output),

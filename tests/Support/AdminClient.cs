@@ -45,6 +45,10 @@ public sealed class AdminClient : IDisposable
     public Task<(int Status, ReactivationJson Body)> ReactivateAsync(string keyId) =>
         SendAsync(HttpMethod.Post, $"/api/v1/host-keys/{keyId}/reactivate", AdminJson.Http.ReactivationJson);
 
+    /// <summary>One page of the client registry; <paramref name="query"/> is the query string without '?'.</summary>
+    public Task<ClientsPageJson> ClientsAsync(string query = "") =>
+        GetAsync("/api/v1/clients" + (query.Length > 0 ? "?" + query : ""), AdminJson.Http.ClientsPageJson);
+
     /// <summary>The document at <paramref name="path"/>; throws on an error status.</summary>
     public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> document)
     {
