@@ -38,7 +38,15 @@ internal static class AdminSamples
         [new MemberJson(Node, "Up", ["kms"], true, true, true)], [new WindowOwnerJson("windows", Node)]);
 
     public static StatsJson Stats => new("kms1", Host, At, 10, 1, 6, 3,
-        new Dictionary<string, long> { ["licensed"] = 9 }, new Dictionary<string, long> { ["clock-skew"] = 1 });
+        new Dictionary<string, long> { ["licensed"] = 9 }, new Dictionary<string, long> { ["clock-skew"] = 1 },
+        new ClientRegistryStatsJson(true, 3, 6, 0, At));
+
+    public static ClientJson Client => new(Host, "LAB-PC-02", "office", "office-2019-standard", true, At, At, 5, true,
+        At.AddDays(180), "kms1", true);
+
+    public static ClientsPageJson Clients => new([Client], "MTcz");
+
+    public static ClientMachineJson Machine => new(Host, true, [Client, Client with { Workstation = "LAB-PC-01" }]);
 
     public static ErrorJson Error => new("unknown application \"solitaire\"; known: windows, office");
 }
