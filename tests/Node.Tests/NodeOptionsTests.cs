@@ -80,6 +80,17 @@ public sealed class NodeOptionsTests
     }
 
     [Fact]
+    public void The_client_registry_is_on_by_default_keeps_400_days_and_can_be_turned_off()
+    {
+        var defaults = Read(null, null);
+        Assert.Equal((true, TimeSpan.FromDays(400)), (defaults.ClientRegistry, defaults.ClientRetention));
+        var off = Read(null, new() { ["KMS_CLIENT_REGISTRY"] = "off" }, "--client-retention", "30");
+        Assert.Equal((false, TimeSpan.FromDays(30)), (off.ClientRegistry, off.ClientRetention));
+        Assert.StartsWith("--client-registry: ", Assert.Throws<NodeOptionsException>(() => Read(null, null, "--client-registry", "sometimes")).Message);
+        Assert.StartsWith("--client-retention: ", Assert.Throws<NodeOptionsException>(() => Read(null, null, "--client-retention", "10m")).Message);
+    }
+
+    [Fact]
     public void An_unknown_appsettings_key_is_named()
     {
         var error = Assert.Throws<NodeOptionsException>(() => Read("""{ "Kms": { "Lisen": "127.0.0.1:1" } }""", null));
