@@ -6,8 +6,9 @@
 # connect); one node also with grants off (--grant-lease 0) and with a window that never fills (40 machines, every
 # contact durable); the targets of issue 12 as met / NOT met (never failing the run); then cost growth with 10k,
 # 100k and 1M machines. About 7-8 minutes with the defaults.
-#   bench/run.sh [--seconds 15] [--warmup 10] [--skip-grants-off] [--skip-cluster] [--skip-growth] [--skip-signing]
+#   bench/run.sh [--seconds 15] [--warmup 10] [--skip-grants-off] [--skip-cluster] [--skip-growth] [--skip-signing] [--skip-registry]
 # Signing on vs off (issue 13): one node with --allow-unsigned loaded with v1 and with v2, target >= 0.9 x at D=1 and D=16.
+# Client registry on vs off (issue 14): two fresh nodes, target >= 0.95 x at D=1 and D=16; page queries on 1,000,000 rows.
 # Failover time and cluster-vs-one-node throughput: dotnet run -c Release --project bench/ClusterBench
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,9 +5,10 @@ using KmsCluster.Testing;
 // bench/run.sh runs this: the Kestrel echo baseline, one node on SQLite and a 3-node cluster on PostgreSQL,
 // each under the same `kms load` settings in one run, as ratios to the baseline and to one node (also with a
 // connection per request, as KMS clients connect); one node also with grants off and with a window that never
-// fills; the targets of issue 12, each printed as met or not met; then cost growth.
+// fills; the targets of issue 12, each printed as met or not met; signing on vs off (issue 13); the client registry
+// on vs off and page queries on 1,000,000 registry rows (issue 14); then cost growth.
 //   dotnet run -c Release --project bench/LoadBench -- [--seconds 15] [--warmup 10] [--skip-grants-off]
-//       [--skip-cluster] [--skip-growth] [--skip-signing]
+//       [--skip-cluster] [--skip-growth] [--skip-signing] [--skip-registry]
 var seconds = Option("--seconds", 15);
 var warmup = Option("--warmup", 10);
 var results = Directory.CreateTempSubdirectory("kms-bench-").FullName;
@@ -67,6 +68,10 @@ if (!args.Contains("--skip-signing"))
     var signed = await runs.ClosedSetAsync("the same node, signed answers (v2)", "sqlite-signed",
         [lenient.ActivationEndpoint], LoadRuns.FullWindows, shortWarmup);
     Report.Signing(unsigned, signed);
+}
+if (!args.Contains("--skip-registry"))
+{
+    await RegistryBench.RunAsync(runs, warmup);
 }
 if (!args.Contains("--skip-growth"))
 {

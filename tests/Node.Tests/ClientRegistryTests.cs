@@ -1,6 +1,5 @@
 using KmsCluster.Protocol.Admin;
 using KmsCluster.Testing;
-using Microsoft.Data.Sqlite;
 
 namespace KmsCluster.Node.Tests;
 
@@ -137,7 +136,11 @@ public sealed class ClientRegistryTests
         // Backdated rows, as a node would have written them long ago: 30 and 500 days silent.
         var month = Guid.NewGuid();
         var old = Guid.NewGuid();
-        InsertRows(Path.Combine(data.Path, "kms.db"), [(month, DateTimeOffset.UtcNow.AddDays(-30)), (old, DateTimeOffset.UtcNow.AddDays(-500))]);
+        RegistryRows.Insert(Path.Combine(data.Path, "kms.db"),
+        [
+            new(month, "MONTH", "windows-11-pro", DateTimeOffset.UtcNow.AddDays(-30), false),
+            new(old, "OLD", "windows-11-pro", DateTimeOffset.UtcNow.AddDays(-500), false),
+        ]);
 
         await using (var restarted = await NodeProcess.StartAsync(data.Path, "--client-retention", "400d"))
         {
@@ -162,13 +165,13 @@ public sealed class ClientRegistryTests
             Assert.Equal(0, await node.StopGracefullyAsync());
         }
         var now = DateTimeOffset.UtcNow;
-        InsertRows(Path.Combine(data.Path, "kms.db"),
-            Enumerable.Range(0, 100_000).Select(i => (Guid.NewGuid(), now.AddMinutes(-i))).ToArray(), activatedEvery: 3);
+        RegistryRows.Insert(Path.Combine(data.Path, "kms.db"), Enumerable.Range(0, 100_000).Select(i =>
+            new RegistryRows.Row(Guid.NewGuid(), "WS-" + i, i % 2 == 0 ? "windows-11-pro" : "windows-11-enterprise", now.AddMinutes(-i), i % 3 == 0)));
         await using var restarted = await NodeProcess.StartAsync(data.Path);
         using var admin = new AdminClient(restarted);
         var page = await admin.ClientsAsync("product=windows-11-pro&activated=true&silentFor=1d&limit=50");
         Assert.Equal(50, page.Clients.Count);
-        Assert.All(page.Clients, c => Assert.True(c.Activated && c.LastContact <= now.AddDays(-1)));
+        Assert.All(page.Clients, c => Assert.True(c.Activated && c.Product == "windows-11-pro" && c.LastContact <= now.AddDays(-1)));
         Assert.NotNull(page.Next);
         var next = await admin.ClientsAsync("product=windows-11-pro&activated=true&silentFor=1d&limit=50&after=" + page.Next);
         Assert.True(next.Clients[0].LastContact <= page.Clients[^1].LastContact);
@@ -224,34 +227,5 @@ public sealed class ClientRegistryTests
             }
             await Task.Delay(200);
         }
-    }
-
-    /// <summary>Rows of windows-11-pro machines written straight into a stopped node's kms.db.</summary>
-    private static void InsertRows(string database, IReadOnlyList<(Guid Cmid, DateTimeOffset LastContact)> rows, int activatedEvery = 0)
-    {
-        var product = Requests.Product("windows-11-pro");
-        using var connection = new SqliteConnection($"Data Source={database}");
-        connection.Open();
-        using var transaction = connection.BeginTransaction();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO client_registry (application_id, cmid, workstation, product_id, vm, first_contact, last_contact, last_count, activated, valid_until, node)
-            VALUES (@a, @c, @w, @p, 0, @t, @t, 30, @act, @u, 'old-node')
-            """;
-        foreach (var name in new[] { "a", "c", "w", "p", "t", "act", "u" }) command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var (cmid, last) = rows[i];
-            var activated = activatedEvery > 0 && i % activatedEvery == 0;
-            command.Parameters["a"].Value = product.Application.Id.ToString();
-            command.Parameters["c"].Value = cmid.ToString();
-            command.Parameters["w"].Value = "WS-" + i;
-            command.Parameters["p"].Value = product.Id.ToString();
-            command.Parameters["t"].Value = last.ToUnixTimeMilliseconds();
-            command.Parameters["act"].Value = activated;
-            command.Parameters["u"].Value = activated ? last.AddDays(180).ToUnixTimeMilliseconds() : DBNull.Value;
-            command.ExecuteNonQuery();
-        }
-        transaction.Commit();
     }
 }
