@@ -82,6 +82,20 @@ public sealed class ClientRegistryTests
         Assert.Equal(0, stats.ClientRegistry.Dropped);
     }
 
+    [Fact]
+    public async Task With_the_registry_off_answers_are_not_recorded_and_the_api_still_answers()
+    {
+        using var data = new TempDirectory();
+        await using var node = await NodeProcess.StartAsync(data.Path, "--client-registry", "off");
+        await using var connection = await node.OpenConnectionAsync();
+        Assert.False((await connection.ActivateAsync(Requests.For("windows-11-pro"), Answer)).IsError);
+        using var admin = new AdminClient(node);
+        // The feed decides before the answer is sent: with it on, the contact would be pending or written by now.
+        var registry = (await admin.StatsAsync()).ClientRegistry!;
+        Assert.Equal((false, 0L, 0L), (registry.Enabled, registry.Written, registry.Pending));
+        Assert.Empty((await admin.ClientsAsync()).Clients);
+    }
+
     [Theory]
     [InlineData("product=no-such-product", "product")]
     [InlineData("activated=maybe", "activated")]

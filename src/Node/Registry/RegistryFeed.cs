@@ -4,19 +4,20 @@ namespace KmsCluster.Node.Registry;
 
 /// <summary>
 /// Hands answered contacts from the answer path to the <see cref="ClientRegistryWriter"/>. <see cref="Record"/>
-/// runs on every answer, on any thread: a lock-free queue and two interlocked counters, never a wait. The queue is
+/// runs on every answer, on any thread: a lock-free queue and an interlocked counter, never a wait. The queue is
 /// bounded (<see cref="Capacity"/>): when the writer is that far behind, an answer is dropped and counted rather
-/// than slowing the answers down.
+/// than slowing the answers down, and what is queued is never older than the queue's length at the writer's rate.
 /// </summary>
 public sealed class RegistryFeed
 {
-    /// <summary>About 64 bytes a contact (plus its workstation string, which the request already holds).</summary>
-    public const int DefaultCapacity = 262_144;
+    /// <summary>Three seconds at the writer's rate (<see cref="ClientRegistryWriter.MaxContactsPerFlush"/> a
+    /// second); about 100 bytes a contact, 3 MB in all.</summary>
+    public const int DefaultCapacity = 3 * ClientRegistryWriter.MaxContactsPerFlush;
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<RegistryContact> _queue = new();
-    private readonly SemaphoreSlim _halfFull = new(0);
-    private long _queued;
-    private long _dropped;
+    // Each on a cache line of its own: every answer touches one, and the one it touches must not be the other's.
+    private PaddedCounter _queued;
+    private PaddedCounter _dropped;
     private long _written;
     private long _lastFlushTicks;
 
@@ -30,7 +31,7 @@ public sealed class RegistryFeed
 
     public int Capacity { get; }
 
-    public long Pending => Interlocked.Read(ref _queued);
+    public long Pending => Interlocked.Read(ref _queued.Value);
 
     public void Record(in RegistryContact contact)
     {
@@ -38,38 +39,27 @@ public sealed class RegistryFeed
         {
             return;
         }
-        var queued = Interlocked.Increment(ref _queued);
-        if (queued > Capacity)
+        // A full queue is seen with a plain read: under overload, dropping costs one increment, not three.
+        if (Volatile.Read(ref _queued.Value) >= Capacity)
         {
-            Interlocked.Decrement(ref _queued);
-            Interlocked.Increment(ref _dropped);
+            Interlocked.Increment(ref _dropped.Value);
+            return;
+        }
+        if (Interlocked.Increment(ref _queued.Value) > Capacity)
+        {
+            Interlocked.Decrement(ref _queued.Value);
+            Interlocked.Increment(ref _dropped.Value);
             return;
         }
         _queue.Enqueue(contact);
-        if (queued == Capacity / 2)
-        {
-            _halfFull.Release(); // wakes the writer early; only the one answer that crosses the mark pays for it
-        }
     }
 
-    /// <summary>The writer waits here between flushes: <paramref name="interval"/>, or less once the buffer is half full.</summary>
-    internal async Task WaitForWorkAsync(TimeSpan interval, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _halfFull.WaitAsync(interval, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping: the writer flushes what is left.
-        }
-    }
-
-    /// <summary>Takes up to <paramref name="max"/> queued contacts, the latest of each key kept (first contact: the earliest).</summary>
-    internal Dictionary<RegistryKey, RegistryRow> Drain(int max)
+    /// <summary>Takes up to <paramref name="max"/> queued contacts, the latest of each key kept (first contact: the
+    /// earliest); <paramref name="taken"/> says how many contacts that was.</summary>
+    internal Dictionary<RegistryKey, RegistryRow> Drain(int max, out int taken)
     {
         var rows = new Dictionary<RegistryKey, RegistryRow>();
-        var taken = 0;
+        taken = 0;
         while (taken < max && _queue.TryDequeue(out var contact))
         {
             taken++;
@@ -79,7 +69,7 @@ public sealed class RegistryFeed
                     contact.At < seen.FirstContact ? contact.At : seen.FirstContact)
                 : new RegistryRow(contact, contact.At);
         }
-        Interlocked.Add(ref _queued, -taken);
+        Interlocked.Add(ref _queued.Value, -taken);
         return rows;
     }
 
@@ -89,12 +79,20 @@ public sealed class RegistryFeed
         Interlocked.Exchange(ref _lastFlushTicks, at.UtcTicks);
     }
 
-    internal void Lost(int contacts) => Interlocked.Add(ref _dropped, contacts);
+    internal void Lost(int contacts) => Interlocked.Add(ref _dropped.Value, contacts);
 
     public ClientRegistryStatsJson Stats()
     {
         var flushed = Interlocked.Read(ref _lastFlushTicks);
-        return new ClientRegistryStatsJson(Enabled, Pending, Interlocked.Read(ref _written), Interlocked.Read(ref _dropped),
+        return new ClientRegistryStatsJson(Enabled, Pending, Interlocked.Read(ref _written), Interlocked.Read(ref _dropped.Value),
             flushed == 0 ? null : new DateTimeOffset(flushed, TimeSpan.Zero));
     }
+}
+
+/// <summary>A counter alone on its cache line (64 bytes either side).</summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+internal struct PaddedCounter
+{
+    [System.Runtime.InteropServices.FieldOffset(64)]
+    public long Value;
 }

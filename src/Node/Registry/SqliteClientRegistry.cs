@@ -9,7 +9,7 @@ namespace KmsCluster.Node.Registry;
 public sealed class SqliteClientRegistry(string connectionString) : ClientRegistryStore
 {
     /// <inheritdoc/>
-    public override int BatchRows => 2_000;
+    public override int BatchRows => 1_000;
 
     public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
