@@ -189,6 +189,15 @@ public sealed class ClientRegistryTests
         Assert.NotNull(page.Next);
         var next = await admin.ClientsAsync("product=windows-11-pro&activated=true&silentFor=1d&limit=50&after=" + page.Next);
         Assert.True(next.Clients[0].LastContact <= page.Clients[^1].LastContact);
+
+        // kms clients pages through the cursor (1,000 rows a page) up to its limit, each row once.
+        var (exit, stdout, stderr) = await KmsCli.RunAsync("clients", "--admin", restarted.AdminEndpoint, "--data", restarted.DataDirectory,
+            "--product", "windows-11-pro", "--activated", "--limit", "2500", "--csv");
+        Assert.True(exit == 0, stderr);
+        var rows = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..];
+        Assert.Equal(2500, rows.Length);
+        Assert.Equal(2500, rows.Select(r => r[..36]).Distinct().Count());
+        Assert.All(rows, r => Assert.Contains(",windows-11-pro,false,", r));
     }
 
     [Fact]
