@@ -22,7 +22,7 @@ public sealed partial class ClientRegistryWriter(
 
     /// <summary>Contacts written a second at most. A real fleet sends far fewer: a million machines renewing weekly
     /// make under 2 contacts a second, and even all retrying every 2 hours under 140.</summary>
-    public const int MaxContactsPerFlush = 10_000;
+    public const int MaxContactsPerFlush = 5_000;
 
     private static readonly TimeSpan RetentionInterval = TimeSpan.FromHours(1);
 

@@ -13,7 +13,7 @@ namespace KmsCluster.Node.Registry;
 public sealed class PostgresClientRegistry(string connectionString) : ClientRegistryStore
 {
     /// <inheritdoc/>
-    public override int BatchRows => 10_000;
+    public override int BatchRows => 5_000;
 
     public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {

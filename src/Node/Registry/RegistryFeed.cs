@@ -11,7 +11,7 @@ namespace KmsCluster.Node.Registry;
 public sealed class RegistryFeed
 {
     /// <summary>Three seconds at the writer's rate (<see cref="ClientRegistryWriter.MaxContactsPerFlush"/> a
-    /// second); about 100 bytes a contact, 3 MB in all.</summary>
+    /// second); about 100 bytes a contact, 1.5 MB in all.</summary>
     public const int DefaultCapacity = 3 * ClientRegistryWriter.MaxContactsPerFlush;
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<RegistryContact> _queue = new();
