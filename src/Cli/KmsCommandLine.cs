@@ -27,6 +27,7 @@ public static class KmsCommandLine
             VerifyCommand.Create(output),
             WindowCommand.Create(output),
             ClusterCommand.Create(output),
+            DashboardCommand.Create(output),
             LoadCommand.Create(output),
             DiscoverCommand.Create(output),
             PlanCommand.Create(output),
