@@ -8,6 +8,7 @@ using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Node.Logging;
 using KmsCluster.Node.Persistence;
+using KmsCluster.Node.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace KmsCluster.Node;
@@ -51,9 +52,10 @@ public static class NodeApplication
         services.AddClusterMembership();
         services.AddHostLicensing();
         services.AddDnsPublishing(dns);
+        services.AddNodeMetrics(options, host);
 
         var app = builder.Build();
-        app.UseAdminToken(adminToken).MapAdminEndpoints();
+        app.UseAdminToken(adminToken).MapAdminEndpoints().MapMetricsEndpoint();
         return app;
     }
 }
