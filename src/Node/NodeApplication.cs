@@ -9,6 +9,7 @@ using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Node.Logging;
 using KmsCluster.Node.Persistence;
+using KmsCluster.Node.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace KmsCluster.Node;
@@ -53,9 +54,10 @@ public static class NodeApplication
         services.AddHostLicensing();
         services.AddDnsPublishing(dns);
         services.AddDashboard();
+        services.AddNodeMetrics(options, host);
 
         var app = builder.Build();
-        app.UseAdminToken(adminToken).MapAdminEndpoints().MapDashboard();
+        app.UseAdminToken(adminToken).MapAdminEndpoints().MapDashboard().MapMetricsEndpoint();
         return app;
     }
 }

@@ -52,6 +52,9 @@ public sealed record NodeOptions
     /// <summary>TLS with member certificates between cluster members (--cluster-tls-cert/--cluster-tls-ca); null: plain TCP.</summary>
     public ClusterTlsSettings? ClusterTls { get; init; }
 
+    /// <summary>Metrics pushed to an OpenTelemetry collector (--otlp-endpoint); null: only the admin port's /metrics.</summary>
+    public OtlpExport? Otlp { get; init; }
+
     /// <summary>Catalogue, host OS, trusted authorities and host keys (checked against each other by HostLicence).</summary>
     public required NodeLicensing Licensing { get; init; }
 }

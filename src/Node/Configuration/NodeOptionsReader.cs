@@ -94,6 +94,7 @@ public static class NodeOptionsReader
             Licensing = licensing,
             AdminTokenFile = adminTokenFile.Length == 0 ? null : Path.GetFullPath(adminTokenFile),
             ClusterTls = ClusterTlsSettings.Read(settings),
+            Otlp = OtlpExport.Read(settings),
             AllowUnsigned = Dns.DnsPublishing.ParseSwitch(One(NodeFlags.AllowUnsigned), NodeFlags.AllowUnsigned.Flag),
         };
     }
