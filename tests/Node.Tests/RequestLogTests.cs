@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Json.Schema;
 using KmsCluster.Client.Connection;
+using KmsCluster.Node.Configuration;
 using KmsCluster.Node.RequestLogging;
 using KmsCluster.Testing;
 
@@ -162,6 +163,37 @@ public sealed class RequestLogTests
         var (dirExit, _, dirErr) = await NodeProcess.RunToExitAsync(null, "--data", data.Path, "--request-log", data.Path);
         Assert.Equal(2, dirExit);
         Assert.Contains("is a directory", dirErr);
+    }
+
+    [Fact]
+    public void The_settings_come_from_KMS_variables_like_every_flag_and_are_off_by_default()
+    {
+        var (root, flags) = NodeCommandLine.Create();
+        var none = NodeOptionsReader.Read(NodeConfiguration.Load(null, new Dictionary<string, string>(), root.Parse([]), flags));
+        Assert.Null(none.RequestLog);
+
+        var environment = new Dictionary<string, string> { ["KMS_REQUEST_LOG"] = "stdout", ["KMS_REQUEST_LOG_MAX_SIZE"] = "64KB" };
+        var fromEnvironment = NodeOptionsReader.Read(NodeConfiguration.Load(null, environment, root.Parse([]), flags));
+        Assert.Equal(new RequestLogSettings(null, 64 * 1024, 5), fromEnvironment.RequestLog);
+
+        var flagWins = NodeOptionsReader.Read(NodeConfiguration.Load(null, environment,
+            root.Parse(["--request-log-max-size", "100MB", "--request-log-files", "2"]), flags));
+        Assert.Equal(new RequestLogSettings(null, 100L << 20, 2), flagWins.RequestLog);
+    }
+
+    [Fact]
+    public void A_full_queue_drops_and_counts_the_lines_rather_than_wait()
+    {
+        var options = NodeOptionsReader.Read(new Dictionary<string, IReadOnlyList<string>> { ["request-log"] = ["stdout"] });
+        var log = new RequestLog(options);
+        Assert.True(log.Enabled);
+        // No writer drains this queue: once it holds Capacity lines, every further Add returns at once, counted.
+        var entry = new RequestLogEntry { Time = DateTimeOffset.UtcNow, ProtocolVersion = 2 };
+        for (var i = 0; i < RequestLog.Capacity + 10; i++) log.Add(entry);
+        Assert.Equal(10, log.Dropped);
+
+        var off = new RequestLog(NodeOptionsReader.Read(new Dictionary<string, IReadOnlyList<string>>()));
+        Assert.False(off.Enabled);
     }
 
     [Fact]
