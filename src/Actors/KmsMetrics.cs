@@ -13,9 +13,11 @@ public static class KmsMetrics
 
     private static readonly Meter Meter = new(MeterName);
 
+    public const string ActivationDurationName = "kms.activation.duration";
+
     /// <summary>Time from a valid request reaching the node until its answer is ready (window journaled).</summary>
     public static readonly Histogram<double> ActivationDuration =
-        Meter.CreateHistogram<double>("kms.activation.duration", "ms", "Time from a request read to its answer ready to write");
+        Meter.CreateHistogram<double>(ActivationDurationName, "ms", "Time from a request read to its answer ready to write");
 
     /// <summary>Time from handing a window's event to the journal until it is durable.</summary>
     public static readonly Histogram<double> JournalWrite =

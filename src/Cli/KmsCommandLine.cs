@@ -28,6 +28,7 @@ public static class KmsCommandLine
             WindowCommand.Create(output),
             ClusterCommand.Create(output),
             StatusCommand.Create(output),
+            DashboardCommand.Create(output),
             LoadCommand.Create(output),
             DiscoverCommand.Create(output),
             PlanCommand.Create(output),

@@ -4,6 +4,7 @@ using KmsCluster.Node.Activation;
 using KmsCluster.Node.Admin;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Dashboard;
 using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Node.Logging;
@@ -53,9 +54,10 @@ public static class NodeApplication
         services.AddClusterMembership();
         services.AddHostLicensing();
         services.AddDnsPublishing(dns);
+        services.AddDashboard();
 
         var app = builder.Build();
-        app.UseAdminToken(adminToken).MapAdminEndpoints();
+        app.UseAdminToken(adminToken).MapAdminEndpoints().MapDashboard();
         return app;
     }
 }

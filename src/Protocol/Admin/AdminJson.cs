@@ -17,6 +17,7 @@ namespace KmsCluster.Protocol.Admin;
 [JsonSerializable(typeof(ClusterJson))]
 [JsonSerializable(typeof(StatsJson))]
 [JsonSerializable(typeof(NodeJson))]
+[JsonSerializable(typeof(ActivityJson))]
 [JsonSerializable(typeof(HostJson))]
 [JsonSerializable(typeof(IReadOnlyList<HostKeyLedgerJson>))]
 [JsonSerializable(typeof(ReactivationJson))]
