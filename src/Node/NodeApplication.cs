@@ -9,6 +9,7 @@ using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Node.Logging;
 using KmsCluster.Node.Persistence;
+using KmsCluster.Node.RequestLogging;
 using KmsCluster.Node.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -42,6 +43,7 @@ public static class NodeApplication
         services.AddSingleton(TimeProvider.System);
 
         builder.AddActivationEndpoint(options);
+        services.AddRequestLog(options);
         builder.AddAdminApi(options);
         services.AddAkka(store.ClusterName, (akka, provider) => akka
             .AddNodeLogging(provider, options.LogLevel)

@@ -30,6 +30,7 @@ public sealed partial class AdminApiDocumentTests
         ("`GET /api/v1/windows`", AdminSamples.Windows, AdminJson.Http.IReadOnlyListWindowJson, []),
         ("`GET /api/v1/cluster`", AdminSamples.Cluster, AdminJson.Http.ClusterJson, []),
         ("`GET /api/v1/stats`", AdminSamples.Stats, AdminJson.Http.StatsJson, ["byLicenseState", "byError"]),
+        ("`GET /api/v1/node`", AdminSamples.NodeDocument, AdminJson.Http.NodeJson, []),
         ("Errors", AdminSamples.Error, AdminJson.Http.ErrorJson, []),
     ];
 

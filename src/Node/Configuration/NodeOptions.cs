@@ -32,6 +32,9 @@ public sealed record NodeOptions
     /// <summary>Where to write the ready document (--ready-file); null: none.</summary>
     public string? ReadyFile { get; init; }
 
+    /// <summary>The structured request log (--request-log); null: off.</summary>
+    public RequestLogSettings? RequestLog { get; init; }
+
     /// <summary>Address other nodes reach this one at (Akka.NET remoting); also where it binds.</summary>
     public required string ClusterHost { get; init; }
 

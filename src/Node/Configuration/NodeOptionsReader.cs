@@ -86,6 +86,7 @@ public static class NodeOptionsReader
             GrantLease = grantLease,
             LogLevel = logLevel,
             ReadyFile = readyFile.Length == 0 ? null : Path.GetFullPath(readyFile),
+            RequestLog = RequestLogSettings.Read(settings),
             ClusterHost = clusterHost,
             ClusterPort = clusterPort,
             Seeds = seeds,

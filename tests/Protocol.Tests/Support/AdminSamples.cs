@@ -38,7 +38,11 @@ internal static class AdminSamples
         [new MemberJson(Node, "Up", ["kms"], true, true, true)], [new WindowOwnerJson("windows", Node)]);
 
     public static StatsJson Stats => new("kms1", Host, At, 10, 1, 6, 3,
-        new Dictionary<string, long> { ["licensed"] = 9 }, new Dictionary<string, long> { ["clock-skew"] = 1 });
+        new Dictionary<string, long> { ["licensed"] = 9 }, new Dictionary<string, long> { ["clock-skew"] = 1 },
+        new RequestLogJson("/var/log/kms/requests.log", 100 << 20, 5, 10, 0, 0, 1));
+
+    public static NodeJson NodeDocument => new("kms1", Host, "1.0.0", ["0.0.0.0:1688"], "127.0.0.1:8688", "akka.tcp://kms@10.0.0.5:4053",
+        "sqlite", 120, 10080, At, 3600.5, "stdout");
 
     public static ErrorJson Error => new("unknown application \"solitaire\"; known: windows, office");
 }
