@@ -93,15 +93,21 @@ public sealed class DashboardTests(Browser browser) : IClassFixture<Browser>, IA
     public async Task A_part_the_node_cannot_reach_says_so_and_the_rest_stays()
     {
         var page = await browser.Chromium.NewPageAsync();
-        // What /api/v1/windows answers while a window's owner is down (AdminApi: 503 with the reason).
-        await page.RouteAsync("**/api/v1/windows", route => route.FulfillAsync(new()
+        // What a window answers while its owner is down (AdminApi: 503 with the reason); the other window answers.
+        await page.RouteAsync("**/api/v1/windows/office", route => route.FulfillAsync(new()
         {
             Status = 503, ContentType = "application/json", Body = "{\"error\":\"window unavailable, retry later: owner unreachable\"}",
         }));
+        await page.RouteAsync("**/api/v1/host/dns", route => route.AbortAsync());
         await page.GotoAsync($"{_node.AdminUri}dashboard#token={_node.AdminToken}");
-        var windows = page.Locator("#windows[data-state=error]");
+        var windows = page.Locator("#windows[data-state=partial]");
         await windows.WaitForAsync(new() { Timeout = 30_000 });
-        Assert.Contains("Could not reach /api/v1/windows: 503: window unavailable, retry later: owner unreachable", await windows.InnerTextAsync());
+        var text = await windows.InnerTextAsync();
+        Assert.Contains("Could not reach /api/v1/windows/office: 503: window unavailable, retry later: owner unreachable", text);
+        Assert.Contains("windows-client 25 not reached", text); // the Windows window, reached
+        var dns = page.Locator("#dns[data-state=error]");
+        await dns.WaitForAsync(new() { Timeout = 30_000 });
+        Assert.Contains("Could not reach /api/v1/host/dns", await dns.InnerTextAsync());
         Assert.Contains("Up", await PanelAsync(page, "cluster"));
         await PanelAsync(page, "requests");
         Assert.Contains("dash-a", await page.Locator("#node-name").InnerTextAsync());

@@ -64,8 +64,36 @@ function renderRequests(stats) {
     errors.length ? table(["code", "count"], errors) : el("p", {}, "none"));
 }
 
-function renderWindows(windows) {
-  return table(["window", "count", "thresholds", "requests", "activated", "owner", "last contact"], windows.map(w => {
+// Each window on its own (GET /api/v1/windows/{application}), so one whose owner cannot be reached shows as such
+// and the others still show; the list of windows comes from /api/v1/cluster, which names them even then.
+async function windowsPanel() {
+  const section = document.getElementById("windows");
+  let cluster;
+  try {
+    cluster = await api("/api/v1/cluster");
+  } catch (e) {
+    if (e instanceof Unauthorized) throw e;
+    section.querySelector(".body").replaceChildren(el("p", { class: "unreachable" }, `Could not reach /api/v1/cluster: ${e.message}`));
+    section.dataset.state = "error";
+    return;
+  }
+  const results = await Promise.all(cluster.windows.map(async w => {
+    const path = "/api/v1/windows/" + encodeURIComponent(w.application);
+    try {
+      return { window: await api(path) };
+    } catch (e) {
+      if (e instanceof Unauthorized) throw e;
+      return { application: w.application, problem: `Could not reach ${path}: ${e.message}` };
+    }
+  }));
+  section.querySelector(".body").replaceChildren(renderWindows(results));
+  section.dataset.state = results.some(r => r.problem) ? "partial" : "ok";
+}
+
+function renderWindows(results) {
+  return table(["window", "count", "thresholds", "requests", "activated", "owner", "last contact"], results.map(r => {
+    if (r.problem) return [r.application, el("span", { class: "unreachable" }, r.problem), "", "", "", "", ""];
+    const w = r.window;
     const top = Math.max(w.count, 1, ...w.thresholds.map(t => t.threshold));
     const bar = el("div", { class: "bar", title: `${w.count} of ${w.capacity} kept` },
       el("div", { class: "fill", style: `width:${Math.min(100, 100 * w.count / top)}%` }),
@@ -148,7 +176,7 @@ async function refresh() {
   try {
     await Promise.all([
       panel("requests", "/api/v1/stats", renderRequests),
-      panel("windows", "/api/v1/windows", renderWindows),
+      windowsPanel(),
       panel("activity", "/api/v1/stats/history", renderActivity),
       panel("cluster", "/api/v1/cluster", renderCluster),
       panel("keys", "/api/v1/host-keys", renderKeys),
