@@ -8,4 +8,7 @@ public static class ExitCodes
     public const int Refused = 2;
     public const int Unreachable = 3;
     public const int Usage = 4;
+
+    /// <summary><c>kms status</c>: the node answered, but some parts could not be fetched (a window whose owner is down).</summary>
+    public const int Partial = 5;
 }

@@ -8,7 +8,7 @@ public static class KmsCommandLine
 {
     public const string Description =
         "kms: the KmsCluster client. Exit codes: 0 activated/ok, 1 not activated yet, 2 refused by the host, " +
-        "3 host unreachable or no answer in time, 4 usage error.";
+        "3 host unreachable or no answer in time, 4 usage error, 5 kms status could not fetch every part.";
 
     /// <summary>Runs on the process console.</summary>
     public static Task<int> RunAsync(string[] args) =>
@@ -28,6 +28,8 @@ public static class KmsCommandLine
             WindowCommand.Create(output),
             ClientsCommand.Create(output),
             ClusterCommand.Create(output),
+            StatusCommand.Create(output),
+            DashboardCommand.Create(output),
             LoadCommand.Create(output),
             DiscoverCommand.Create(output),
             PlanCommand.Create(output),

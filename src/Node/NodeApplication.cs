@@ -4,11 +4,14 @@ using KmsCluster.Node.Activation;
 using KmsCluster.Node.Admin;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Dashboard;
 using KmsCluster.Node.Dns;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Node.Logging;
 using KmsCluster.Node.Persistence;
 using KmsCluster.Node.Registry;
+using KmsCluster.Node.RequestLogging;
+using KmsCluster.Node.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace KmsCluster.Node;
@@ -42,6 +45,7 @@ public static class NodeApplication
 
         services.AddClientRegistry(options, store);
         builder.AddActivationEndpoint(options);
+        services.AddRequestLog(options);
         builder.AddAdminApi(options);
         services.AddAkka(store.ClusterName, (akka, provider) => akka
             .AddNodeLogging(provider, options.LogLevel)
@@ -53,9 +57,11 @@ public static class NodeApplication
         services.AddClusterMembership();
         services.AddHostLicensing();
         services.AddDnsPublishing(dns);
+        services.AddDashboard();
+        services.AddNodeMetrics(options, host);
 
         var app = builder.Build();
-        app.UseAdminToken(adminToken).MapAdminEndpoints();
+        app.UseAdminToken(adminToken).MapAdminEndpoints().MapDashboard().MapMetricsEndpoint();
         return app;
     }
 }

@@ -6,7 +6,7 @@ namespace KmsCluster.Node.Tests;
 /// <summary>Settings come from appsettings.json, then KMS_* variables, then flags; each wrong value has its reason.</summary>
 public sealed class NodeOptionsTests
 {
-    private static NodeOptions Read(string? appSettingsJson, Dictionary<string, string>? environment, params string[] args)
+    internal static NodeOptions Read(string? appSettingsJson, Dictionary<string, string>? environment, params string[] args)
     {
         using var directory = new TempDirectory();
         string? path = null;

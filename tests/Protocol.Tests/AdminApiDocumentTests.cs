@@ -30,6 +30,7 @@ public sealed partial class AdminApiDocumentTests
         ("`GET /api/v1/windows`", AdminSamples.Windows, AdminJson.Http.IReadOnlyListWindowJson, []),
         ("`GET /api/v1/cluster`", AdminSamples.Cluster, AdminJson.Http.ClusterJson, []),
         ("`GET /api/v1/stats`", AdminSamples.Stats, AdminJson.Http.StatsJson, ["byLicenseState", "byError"]),
+        ("`GET /api/v1/node`", AdminSamples.NodeDocument, AdminJson.Http.NodeJson, []),
         ("`GET /api/v1/clients`", AdminSamples.Clients, AdminJson.Http.ClientsPageJson, []),
         ("`GET /api/v1/clients/{cmid}`", AdminSamples.Machine, AdminJson.Http.ClientMachineJson, ["rows"]),
         ("Errors", AdminSamples.Error, AdminJson.Http.ErrorJson, []),

@@ -22,6 +22,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly List<string> _output = [];
+    private readonly List<string> _stdout = [];
     private readonly string _readyFile;
     private bool _frozen;
 
@@ -84,6 +85,15 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The lines the node printed on its standard output only (not standard error).</summary>
+    public IReadOnlyList<string> StdOutLines
+    {
+        get
+        {
+            lock (_output) return _stdout.ToArray();
+        }
+    }
+
     /// <summary>Pass among the extra arguments to start a node without host certificates (it is removed from them).</summary>
     public const string Uncertified = "--test-uncertified";
 
@@ -129,7 +139,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
             "--ready-file", readyFile, .. DemoLicence.Unless(extraArgs), .. extraArgs]);
         var tokenFlag = Array.IndexOf(extraArgs, "--admin-token-file");
         var node = new NodeProcess(process, readyFile, dataDirectory, tokenFlag >= 0 ? extraArgs[tokenFlag + 1] : null);
-        process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
+        process.OutputDataReceived += (_, e) => node.OnLine(e.Data, stdout: true);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -370,10 +380,14 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
-    private void OnLine(string? line)
+    private void OnLine(string? line, bool stdout = false)
     {
         if (line is null) return;
-        lock (_output) _output.Add(line);
+        lock (_output)
+        {
+            _output.Add(line);
+            if (stdout) _stdout.Add(line);
+        }
     }
 
     private static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null)

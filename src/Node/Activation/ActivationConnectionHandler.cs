@@ -19,7 +19,7 @@ public sealed partial class ActivationConnectionHandler(
         var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
             ?? CancellationToken.None;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closeRequested, lifetime.ApplicationStopping);
-        var session = new ActivationSession(connection.Transport, service, SessionLimits.From(options));
+        var session = new ActivationSession(connection.Transport, service, SessionLimits.From(options), connection.RemoteEndPoint);
         if (await session.RunAsync(stop.Token) == SessionEnd.Idle)
         {
             LogIdle(connection.ConnectionId, connection.RemoteEndPoint);

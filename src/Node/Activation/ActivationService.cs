@@ -7,6 +7,7 @@ using KmsCluster.Actors.Gateway;
 using KmsCluster.Node.Clustering;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Licensing;
+using KmsCluster.Node.RequestLogging;
 using KmsCluster.Node.Registry;
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Wire;
@@ -24,13 +25,17 @@ public interface IResponseSink
 
     /// <param name="version">The envelope's version: the version of the request it answers.</param>
     void SendError(uint requestId, in ErrorResponse error, byte version = ProtocolConstants.Version);
+
+    /// <summary>The client's address, for the request log; null when not known.</summary>
+    System.Net.EndPoint? Remote { get; }
 }
 
 /// <summary>
 /// The host's decisions at the edge, before a request reaches a window: is the product known here, does
 /// it belong to the application the client named, is the client's clock within 4 hours. A valid request that
 /// a full window's grant covers is answered at once; any other becomes a <see cref="PendingActivation"/> for the
-/// gateway, answered when the window has journaled the contact. Counts every request and answer for the stats and logs one line per activation.
+/// gateway, answered when the window has journaled the contact. Counts every request and answer for the stats, logs one
+/// line per activation at Debug, and hands each answer and refusal to the <see cref="RequestLog"/> when it is on.
 /// </summary>
 public sealed partial class ActivationService(
     ProductCatalog catalog,
@@ -44,6 +49,7 @@ public sealed partial class ActivationService(
     HostLicence licence,
     HostCredentials credentials,
     AnswerSigner signer,
+    RequestLog requestLog,
     RegistryFeed registryFeed)
 {
     /// <summary>v1 requests are served (unsigned); else they get unsupported-version.</summary>
@@ -58,32 +64,32 @@ public sealed partial class ActivationService(
         stats.LicenseStateReported(request.LicenseState);
         if (!catalog.TryGetProduct(request.ProductId, out var product))
         {
-            return Refused(ErrorCode.UnknownProduct, $"product {request.ProductId} is not in this host's catalogue");
+            return Refused(ErrorCode.UnknownProduct, $"product {request.ProductId} is not in this host's catalogue", sink, request, null, nonce);
         }
         if (!licence.Allows(product, out var refusal))
         {
-            return Refused(refusal.Code, refusal.Message);
+            return Refused(refusal.Code, refusal.Message, sink, request, product, nonce);
         }
         var now = time.GetUtcNow();
         CertifiedKey? key = null;
         if (nonce is not null && !credentials.TryGet(product, now, out key, out var uncertified))
         {
-            return Refused(ErrorCode.HostNotCertified, uncertified);
+            return Refused(ErrorCode.HostNotCertified, uncertified, sink, request, product, nonce);
         }
         if (product.Application.Id != request.ApplicationId)
         {
             return Refused(ErrorCode.MalformedRequest,
-                $"product {product.Slug} belongs to application {product.Application.Slug} ({product.Application.Id}), not {request.ApplicationId}");
+                $"product {product.Slug} belongs to application {product.Application.Slug} ({product.Application.Id}), not {request.ApplicationId}", sink, request, product, nonce);
         }
         if (!membership.IsServing)
         {
             return Refused(ErrorCode.WindowUnavailable,
-                "this node is not an active member of its cluster (starting, leaving or downed); try another host");
+                "this node is not an active member of its cluster (starting, leaving or downed); try another host", sink, request, product, nonce);
         }
         if (ActivationPolicy.ClockSkew(request.ClientTime, now) is { } skew)
         {
             return Refused(ErrorCode.ClockSkew,
-                $"client clock {request.ClientTime:yyyy-MM-ddTHH:mm:ssZ} is {Describe(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the host clock {now:yyyy-MM-ddTHH:mm:ssZ}; at most 4 hours are allowed");
+                $"client clock {request.ClientTime:yyyy-MM-ddTHH:mm:ssZ} is {Describe(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the host clock {now:yyyy-MM-ddTHH:mm:ssZ}; at most 4 hours are allowed", sink, request, product, nonce);
         }
         // Registered when the actor system started (ActivationHosting); IsServing above implies it has.
         var gateways = (ContactGatewaysRef)registry.Get<ContactGatewaysRef>();
@@ -103,9 +109,32 @@ public sealed partial class ActivationService(
         new(request.ClientMachineId, product.Id, product.Threshold, request.Workstation, request.IsVirtualMachine, request.LicenseState);
 
     /// <summary>A request frame that could not be decoded or is of a version this host does not speak.</summary>
-    public ErrorResponse RefusedFrame(ErrorCode code, string message)
+    /// <param name="version">The frame's envelope version, for the request log.</param>
+    public ErrorResponse RefusedFrame(ErrorCode code, string message, IResponseSink sink, byte version)
     {
         stats.RequestReceived();
+        if (requestLog.Enabled)
+        {
+            requestLog.Add(new RequestLogEntry
+            {
+                Time = time.GetUtcNow(), ProtocolVersion = version, Error = code, Message = message, Remote = sink.Remote,
+            });
+        }
+        return Refused(code, message);
+    }
+
+    /// <summary>A decoded request refused (<paramref name="product"/> null when the catalogue does not know it).</summary>
+    private ErrorResponse Refused(ErrorCode code, string message, IResponseSink sink, in ActivationRequest request, Product? product,
+        UInt128? nonce)
+    {
+        if (requestLog.Enabled)
+        {
+            requestLog.Add(new RequestLogEntry
+            {
+                Time = time.GetUtcNow(), ProtocolVersion = VersionOf(nonce), Request = request, Product = product, Error = code,
+                Message = message, Remote = sink.Remote,
+            });
+        }
         return Refused(code, message);
     }
 
@@ -115,6 +144,8 @@ public sealed partial class ActivationService(
         LogRefused(code.Name(), message);
         return new ErrorResponse(code, code.IsRetryable() ? 1000u : 0u, message);
     }
+
+    private static byte VersionOf(UInt128? nonce) => nonce is null ? ProtocolConstants.Version : ProtocolConstants.SignedVersion;
 
     internal void Complete(PendingActivation pending, DateTimeOffset recordedAt, int count) =>
         Answer(pending.Sink, pending.RequestId, pending.Request, pending.Nonce, pending.Key, pending.Product, recordedAt, count,
@@ -126,6 +157,14 @@ public sealed partial class ActivationService(
         var (activated, validUntil) = ActivationPolicy.Decide(count, product.Threshold, recordedAt);
         KmsMetrics.ActivationDuration.Record(Stopwatch.GetElapsedTime(submittedAt).TotalMilliseconds);
         stats.Answered(activated);
+        if (requestLog.Enabled)
+        {
+            requestLog.Add(new RequestLogEntry
+            {
+                Time = recordedAt, ProtocolVersion = VersionOf(nonce), Request = request, Product = product, Count = count,
+                Activated = activated, ValidUntil = validUntil, Remote = sink.Remote,
+            });
+        }
         registryFeed.Record(new RegistryContact(product.Application.Id, request.ClientMachineId, request.Workstation, product.Id,
             request.IsVirtualMachine, count, activated, validUntil, recordedAt));
         if (log.IsEnabled(LogLevel.Debug))
@@ -154,7 +193,7 @@ public sealed partial class ActivationService(
 
     internal void Fail(PendingActivation pending, ErrorCode code, string message)
     {
-        var error = Refused(code, message);
+        var error = Refused(code, message, pending.Sink, pending.Request, pending.Product, pending.Nonce);
         pending.Sink.SendError(pending.RequestId, error, pending.Key is null ? ProtocolConstants.Version : ProtocolConstants.SignedVersion);
     }
 

@@ -26,8 +26,9 @@ internal sealed class ActivationSession : IResponseSink
     private readonly Lock _certificateGate = new();
     private CertifiedKey[] _certificatesSent = []; // replaced whole under the gate, read without it
 
-    public ActivationSession(IDuplexPipe transport, ActivationService service, SessionLimits limits)
+    public ActivationSession(IDuplexPipe transport, ActivationService service, SessionLimits limits, System.Net.EndPoint? remote = null)
     {
+        Remote = remote;
         _transport = transport;
         _service = service;
         _limits = limits;
@@ -53,6 +54,8 @@ internal sealed class ActivationSession : IResponseSink
             _answers.Close();
         }
     }
+
+    public System.Net.EndPoint? Remote { get; }
 
     public void Send(uint requestId, in ActivationResponse response) => _answers.Write(requestId, response);
 
@@ -121,14 +124,14 @@ internal sealed class ActivationSession : IResponseSink
             catch (FrameException e)
             {
                 // The envelope is broken: nothing after it can be trusted. Answer and close.
-                SendStreamError(e.RequestId, _service.RefusedFrame(e.Code, e.Message + "; closing the connection"));
+                SendStreamError(e.RequestId, _service.RefusedFrame(e.Code, e.Message + "; closing the connection", this, 0));
                 close = true;
             }
 
             if (result.IsCompleted && !close && !buffer.IsEmpty)
             {
                 SendStreamError(0, _service.RefusedFrame(ErrorCode.MalformedRequest,
-                    $"connection ended inside a frame ({buffer.Length} bytes of an incomplete frame)"));
+                    $"connection ended inside a frame ({buffer.Length} bytes of an incomplete frame)", this, 0));
             }
             input.AdvanceTo(buffer.Start, buffer.End);
             if (close || result.IsCompleted || result.IsCanceled)
@@ -146,20 +149,20 @@ internal sealed class ActivationSession : IResponseSink
         if (frame.Version == ProtocolConstants.Version && !_service.AllowsUnsigned)
         {
             SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.UnsupportedVersion,
-                "this host signs its answers: use protocol v2 (protocol v1 answers are unsigned, so a client cannot tell this host from an impostor)"));
+                "this host signs its answers: use protocol v2 (protocol v1 answers are unsigned, so a client cannot tell this host from an impostor)", this, frame.Version));
             return;
         }
         if (!signed && frame.Version != ProtocolConstants.Version)
         {
             SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.UnsupportedVersion,
-                $"protocol version {frame.Version} is not supported; this host speaks version 2{(_service.AllowsUnsigned ? " and version 1" : "")}"));
+                $"protocol version {frame.Version} is not supported; this host speaks version 2{(_service.AllowsUnsigned ? " and version 1" : "")}", this, frame.Version));
             return;
         }
         var version = frame.Version;
         if (frame.Type != MessageType.ActivationRequest)
         {
             SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.UnknownMessageType,
-                $"message type {(byte)frame.Type} is not a request a host accepts"), version);
+                $"message type {(byte)frame.Type} is not a request a host accepts", this, frame.Version), version);
             return;
         }
         Span<byte> scratch = stackalloc byte[ProtocolConstants.MaxBodySize];
@@ -179,7 +182,7 @@ internal sealed class ActivationSession : IResponseSink
         }
         if (!decoded)
         {
-            SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.MalformedRequest, problem), version);
+            SendError(frame.RequestId, _service.RefusedFrame(ErrorCode.MalformedRequest, problem, this, frame.Version), version);
             return;
         }
         if (_service.Submit(frame.RequestId, request, nonce, this) is { } refusal)

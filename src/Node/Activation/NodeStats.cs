@@ -3,7 +3,8 @@ using KmsCluster.Protocol.Wire;
 namespace KmsCluster.Node.Activation;
 
 /// <summary>Cumulative request counters of this node since it started, like a KMS host's
-/// "total requests / failed / licensed / unlicensed..." report. Lock-free; read by the admin API.</summary>
+/// "total requests / failed / licensed / unlicensed..." report. Lock-free. The one store of these numbers:
+/// /api/v1/stats and the observable instruments of <see cref="Telemetry.RequestMetrics"/> (/metrics, OTLP) both read it.</summary>
 public sealed class NodeStats
 {
     private long _total;
@@ -32,6 +33,10 @@ public sealed class NodeStats
     public long FailedCount => Interlocked.Read(ref _failed);
     public long Activated => Interlocked.Read(ref _activated);
     public long NotActivated => Interlocked.Read(ref _notActivated);
+
+    public long LicenseStateCount(LicenseState state) => Interlocked.Read(ref _byLicenseState[(int)state]);
+
+    public long ErrorCount(ErrorCode code) => (int)code < _byError.Length ? Interlocked.Read(ref _byError[(int)code]) : 0;
 
     public IReadOnlyDictionary<string, long> ByLicenseState() =>
         Enum.GetValues<LicenseState>().ToDictionary(s => s.Name(), s => Interlocked.Read(ref _byLicenseState[(int)s]));

@@ -8,6 +8,9 @@ using KmsCluster.Actors.Hosting;
 using KmsCluster.Node.Activation;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Dns;
+using KmsCluster.Node.Hosting;
+using KmsCluster.Node.RequestLogging;
+using System.Reflection;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Protocol.Admin;
 using KmsCluster.Protocol.Catalog;
@@ -15,7 +18,7 @@ using static KmsCluster.Actors.Windows.WindowProtocol;
 
 namespace KmsCluster.Node.Admin;
 
-/// <summary>The admin HTTP API (loopback by default): windows, cluster, stats (health: <see cref="NodeHealthCheck"/>).
+/// <summary>The admin HTTP API (loopback by default): windows, cluster, stats, the node itself (health: <see cref="NodeHealthCheck"/>).
 /// The answers are the records of KmsCluster.Protocol.Admin written by <see cref="AdminJson"/>; README.md documents them.</summary>
 public static class AdminApi
 {
@@ -86,10 +89,28 @@ public static class AdminApi
                 members, windows), AdminJson.Http.ClusterJson);
         });
 
-        app.MapGet("/api/v1/stats", (NodeStats stats, HostIdentity host, Registry.RegistryFeed registryFeed) => Results.Json(new StatsJson(
+        app.MapGet("/api/v1/stats", (NodeStats stats, HostIdentity host, RequestLog requestLog,
+            Registry.RegistryFeed registryFeed) => Results.Json(new StatsJson(
             host.Name, host.Id, stats.StartedAt, stats.Total, stats.FailedCount, stats.Activated, stats.NotActivated,
-            stats.ByLicenseState(), stats.ByError(), registryFeed.Stats()), AdminJson.Http.StatsJson));
+            stats.ByLicenseState(), stats.ByError(), RequestLogCounters(requestLog), registryFeed.Stats()), AdminJson.Http.StatsJson));
+
+        app.MapGet("/api/v1/node", (NodeStats stats, HostIdentity host, NodeOptions options, ActivationEndpoints activation,
+            AdminEndpoints admin, ActorSystem system, JournalStore store) => Results.Json(new NodeJson(
+            host.Name, host.Id, NodeVersion, activation.Describe(), admin.Describe().FirstOrDefault() ?? options.Admin.ToString(),
+            Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(), store.Kind, options.ActivationIntervalMinutes,
+            options.RenewalIntervalMinutes, stats.StartedAt, Math.Round((DateTimeOffset.UtcNow - stats.StartedAt).TotalSeconds, 1),
+            options.RequestLog?.Destination), AdminJson.Http.NodeJson));
     }
+
+    /// <summary>The node's build version, as kms-node --version prints it.</summary>
+    private static readonly string NodeVersion =
+        typeof(AdminApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(AdminApi).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    private static RequestLogJson? RequestLogCounters(RequestLog log) => log.Settings is { } settings
+        ? new RequestLogJson(settings.Destination, settings.MaxSizeBytes, settings.Files, log.Written, log.Dropped, log.WriteErrors,
+            log.Rotations)
+        : null;
 
     private static async Task<(KmsApplication Application, WindowView View)> AskWindow(IActorRef region,
         KmsApplication application, NodeOptions options) =>

@@ -8,8 +8,9 @@ namespace KmsCluster.Node.Admin;
 /// </summary>
 public static class AdminAuthentication
 {
-    /// <summary>The paths open without a token: their answers carry no data.</summary>
-    public static readonly IReadOnlyList<string> OpenPaths = ["/healthz/live", "/healthz/ready"];
+    /// <summary>The paths open without a token: their answers carry no data (the dashboard's page reads the API with
+    /// the token the user gives it).</summary>
+    public static readonly IReadOnlyList<string> OpenPaths = ["/healthz/live", "/healthz/ready", .. Dashboard.DashboardHosting.Files.Keys];
 
     public static WebApplication UseAdminToken(this WebApplication app, AdminToken token)
     {

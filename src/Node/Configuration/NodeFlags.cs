@@ -60,6 +60,6 @@ public static class NodeFlags
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
         WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. SecurityFlags.All, .. DnsFlags.All, HostKey,
         AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs, Catalog, AllowUnsigned, ClientRegistry, ClientRetention,
-        ReadyFile,
+        ReadyFile, .. TelemetryFlags.All, .. RequestLogFlags.All,
     ];
 }

@@ -32,6 +32,9 @@ public sealed record NodeOptions
     /// <summary>Where to write the ready document (--ready-file); null: none.</summary>
     public string? ReadyFile { get; init; }
 
+    /// <summary>The structured request log (--request-log); null: off.</summary>
+    public RequestLogSettings? RequestLog { get; init; }
+
     /// <summary>Address other nodes reach this one at (Akka.NET remoting); also where it binds.</summary>
     public required string ClusterHost { get; init; }
 
@@ -57,6 +60,9 @@ public sealed record NodeOptions
 
     /// <summary>Registry rows silent longer than this are deleted (--client-retention).</summary>
     public TimeSpan ClientRetention { get; init; } = TimeSpan.FromDays(400);
+
+    /// <summary>Metrics pushed to an OpenTelemetry collector (--otlp-endpoint); null: only the admin port's /metrics.</summary>
+    public OtlpExport? Otlp { get; init; }
 
     /// <summary>Catalogue, host OS, trusted authorities and host keys (checked against each other by HostLicence).</summary>
     public required NodeLicensing Licensing { get; init; }

@@ -16,6 +16,8 @@ namespace KmsCluster.Protocol.Admin;
 [JsonSerializable(typeof(IReadOnlyList<WindowJson>))]
 [JsonSerializable(typeof(ClusterJson))]
 [JsonSerializable(typeof(StatsJson))]
+[JsonSerializable(typeof(NodeJson))]
+[JsonSerializable(typeof(ActivityJson))]
 [JsonSerializable(typeof(HostJson))]
 [JsonSerializable(typeof(IReadOnlyList<HostKeyLedgerJson>))]
 [JsonSerializable(typeof(ReactivationJson))]

@@ -39,7 +39,11 @@ internal static class AdminSamples
 
     public static StatsJson Stats => new("kms1", Host, At, 10, 1, 6, 3,
         new Dictionary<string, long> { ["licensed"] = 9 }, new Dictionary<string, long> { ["clock-skew"] = 1 },
+        new RequestLogJson("/var/log/kms/requests.log", 100 << 20, 5, 10, 0, 0, 1),
         new ClientRegistryStatsJson(true, 3, 6, 0, At));
+
+    public static NodeJson NodeDocument => new("kms1", Host, "1.0.0", ["0.0.0.0:1688"], "127.0.0.1:8688", "akka.tcp://kms@10.0.0.5:4053",
+        "sqlite", 120, 10080, At, 3600.5, "stdout");
 
     public static ClientJson Client => new(Host, "LAB-PC-02", "office", "office-2019-standard", true, At, At, 5, true,
         At.AddDays(180), "kms1", true);
