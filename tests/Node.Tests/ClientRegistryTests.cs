@@ -80,6 +80,9 @@ public sealed class ClientRegistryTests
         Assert.True(stats.ClientRegistry!.Enabled);
         Assert.Equal(7, stats.ClientRegistry.Written);
         Assert.Equal(0, stats.ClientRegistry.Dropped);
+        var metrics = await MetricsTests.ScrapeAsync(node);
+        Assert.Equal((7, 0, 0), (metrics.Value("kms_client_registry_written_total"), metrics.Value("kms_client_registry_dropped_total"),
+            metrics.Value("kms_client_registry_pending")));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public static class MetricsHosting
     public static IServiceCollection AddNodeMetrics(this IServiceCollection services, NodeOptions options, HostIdentity host)
     {
         services.AddSingleton<RequestMetrics>();
+        services.AddSingleton<RegistryMetrics>();
         services.AddSingleton<ClusterMetrics>();
         services.AddHostedService(provider => provider.GetRequiredService<ClusterMetrics>());
         services.AddOpenTelemetry()
@@ -31,6 +32,7 @@ public static class MetricsHosting
             {
                 metrics.AddMeter(KmsMetrics.MeterName)
                     .AddInstrumentation(provider => provider.GetRequiredService<RequestMetrics>())
+                    .AddInstrumentation(provider => provider.GetRequiredService<RegistryMetrics>())
                     .AddInstrumentation(provider => provider.GetRequiredService<ClusterMetrics>())
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
