@@ -31,6 +31,8 @@ public sealed partial class ClientRegistryWriter(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.EnsureSchemaAsync(cancellationToken);
+        // Before the node serves: the admin API never shows a machine past its retention.
+        await EnforceRetentionAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 
