@@ -172,6 +172,38 @@ function renderDns(d) {
   return table(["state", "record", "last success", "last error"], [[d.state, d.record ?? "", when(d.lastSuccess), d.lastError ?? ""]]);
 }
 
+// The client registry, newest contact first, with the filter form's values as GET /api/v1/clients parameters; a
+// malformed filter shows the API's 400 (which names the parameter) in the panel.
+function clientsPath() {
+  const query = new URLSearchParams({ limit: "50" });
+  const add = (name, id) => {
+    const value = document.getElementById(id).value.trim();
+    if (value) query.set(name, value);
+  };
+  add("search", "clients-search");
+  add("product", "clients-product");
+  add("activated", "clients-activated");
+  add("silentFor", "clients-silent");
+  add("expiringWithin", "clients-expiring");
+  return "/api/v1/clients?" + query;
+}
+
+function renderClients(page) {
+  if (page.clients.length === 0) return el("p", {}, "no machines match");
+  return el("div", {},
+    table(["CMID", "workstation", "product", "VM", "last contact", "answer", "valid until", "node"], page.clients.map(c =>
+      [c.cmid, c.workstation + (c.cloned ? " (cloned CMID)" : ""), c.product, c.virtualMachine ? "yes" : "no", when(c.lastContact),
+        c.activated ? "activated" : `count ${c.lastCount}`, c.validUntil ? when(c.validUntil) : "", c.node])),
+    page.next ? el("p", { class: "hint" }, "the newest 50 shown; kms clients --all lists every one") : null);
+}
+
+const clientsPanel = () => panel("clients", clientsPath(), renderClients);
+
+document.getElementById("clients-filter").addEventListener("submit", event => {
+  event.preventDefault();
+  clientsPanel().catch(e => askForToken(e.message));
+});
+
 async function refresh() {
   try {
     await Promise.all([
@@ -181,6 +213,7 @@ async function refresh() {
       panel("cluster", "/api/v1/cluster", renderCluster),
       panel("keys", "/api/v1/host-keys", renderKeys),
       panel("dns", "/api/v1/host/dns", renderDns),
+      clientsPanel(),
     ]);
     document.getElementById("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
     setTimeout(refresh, refreshMs);
