@@ -64,7 +64,7 @@ internal static class RegistryBench
         var now = DateTimeOffset.UtcNow;
         var products = new[] { "windows-11-pro", "windows-11-enterprise", "windows-server-2025-standard", "office-ltsc-2024-professional-plus" };
         var filling = Stopwatch.StartNew();
-        RegistryRows.Insert(Path.Combine(data.Path, "kms.db"), Enumerable.Range(0, RowCount).Select(i =>
+        RegistryRows.Insert(Path.Combine(data.Path, "registry.db"), Enumerable.Range(0, RowCount).Select(i =>
             new RegistryRows.Row(Guid.NewGuid(), "WS-" + i, products[i % products.Length],
                 now.AddSeconds(-i * 30L), i % 5 != 0)));
         Console.WriteLine(Report.Invariant($"{RowCount:N0} registry rows written in {filling.Elapsed.TotalSeconds:0.0} s"));

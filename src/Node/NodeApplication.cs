@@ -43,7 +43,7 @@ public static class NodeApplication
         services.AddSingleton(options.Licensing.Catalog);
         services.AddSingleton(TimeProvider.System);
 
-        services.AddClientRegistry(options, store);
+        services.AddClientRegistry(options, store, data);
         builder.AddActivationEndpoint(options);
         services.AddRequestLog(options);
         builder.AddAdminApi(options);

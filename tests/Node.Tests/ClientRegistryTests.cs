@@ -153,7 +153,7 @@ public sealed class ClientRegistryTests
         // Backdated rows, as a node would have written them long ago: 30 and 500 days silent.
         var month = Guid.NewGuid();
         var old = Guid.NewGuid();
-        RegistryRows.Insert(Path.Combine(data.Path, "kms.db"),
+        RegistryRows.Insert(Path.Combine(data.Path, "registry.db"),
         [
             new(month, "MONTH", "windows-11-pro", DateTimeOffset.UtcNow.AddDays(-30), false),
             new(old, "OLD", "windows-11-pro", DateTimeOffset.UtcNow.AddDays(-500), false),
@@ -182,7 +182,7 @@ public sealed class ClientRegistryTests
             Assert.Equal(0, await node.StopGracefullyAsync());
         }
         var now = DateTimeOffset.UtcNow;
-        RegistryRows.Insert(Path.Combine(data.Path, "kms.db"), Enumerable.Range(0, 100_000).Select(i =>
+        RegistryRows.Insert(Path.Combine(data.Path, "registry.db"), Enumerable.Range(0, 100_000).Select(i =>
             new RegistryRows.Row(Guid.NewGuid(), "WS-" + i, i % 2 == 0 ? "windows-11-pro" : "windows-11-enterprise", now.AddMinutes(-i), i % 3 == 0)));
         await using var restarted = await NodeProcess.StartAsync(data.Path);
         using var admin = new AdminClient(restarted);

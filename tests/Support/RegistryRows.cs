@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace KmsCluster.Testing;
 
-/// <summary>Client registry rows written straight into a stopped node's kms.db (the table exists once the node has
+/// <summary>Client registry rows written straight into a stopped node's registry.db (the table exists once the node has
 /// started once): backdated machines for retention tests, or many of them for a page query on a large registry.</summary>
 public static class RegistryRows
 {

@@ -23,6 +23,10 @@ public sealed class DataDirectory(string path)
     /// <summary>The SQLite journal without --db; SQLite keeps <c>kms.db-wal</c> and <c>kms.db-shm</c> beside it.</summary>
     public string JournalDatabase => File("kms.db");
 
+    /// <summary>The client registry without --db: a SQLite file of its own, so its writes never hold the journal's
+    /// one write lock.</summary>
+    public string ClientRegistryDatabase => File("registry.db");
+
     /// <summary>The host keys this host holds an activation for (Licensing.HostKeyActivation), one key id a line.</summary>
     public string HostKeyActivationsFile => File("host-key-activations");
 

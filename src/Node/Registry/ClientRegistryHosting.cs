@@ -4,16 +4,17 @@ using KmsCluster.Node.Persistence;
 
 namespace KmsCluster.Node.Registry;
 
-/// <summary>The client registry: the feed the answer path writes to, its table in the node's store, and the
-/// background writer.</summary>
+/// <summary>The client registry: the feed the answer path writes to, its table (registry.db beside a SQLite journal, or
+/// the cluster's PostgreSQL database), and the background writer.</summary>
 public static class ClientRegistryHosting
 {
-    public static IServiceCollection AddClientRegistry(this IServiceCollection services, NodeOptions options, JournalStore store)
+    public static IServiceCollection AddClientRegistry(this IServiceCollection services, NodeOptions options, JournalStore store,
+        DataDirectory data)
     {
         services.AddSingleton(new RegistryFeed(options.ClientRegistry));
         services.AddSingleton<ClientRegistryStore>(store switch
         {
-            SqliteStore sqlite => new SqliteClientRegistry(sqlite.ConnectionString),
+            SqliteStore => new SqliteClientRegistry(data.ClientRegistryDatabase),
             PostgresStore postgres => new PostgresClientRegistry(postgres.RegistryConnectionString),
             _ => throw new InvalidOperationException($"no client registry for a {store.Kind} store"),
         });

@@ -3,9 +3,10 @@ using KmsCluster.Node.Activation;
 namespace KmsCluster.Node.Registry;
 
 /// <summary>
-/// The one writer of this node's registry rows: every second it drains up to <see cref="MaxContactsPerFlush"/>
-/// contacts from the <see cref="RegistryFeed"/>, keeps the latest contact of each machine, and upserts them in
-/// batches of <see cref="ClientRegistryStore.BatchRows"/>. The cap bounds what the registry takes from the answers
+/// The one writer of this node's registry rows: every <see cref="FlushInterval"/> it drains up to
+/// <see cref="MaxContactsPerFlush"/> contacts from the <see cref="RegistryFeed"/>, keeps the latest contact of each
+/// machine, and upserts them in batches of <see cref="ClientRegistryStore.BatchRows"/>; small, frequent flushes
+/// rather than one a second, so its CPU comes in slices the answers do not queue behind. The cap bounds what the registry takes from the answers
 /// (CPU, and SQLite's one write lock) under any load; beyond it the feed drops. A batch that fails (the database is
 /// down) is counted as dropped: the machines reappear with their next contact. Once an hour it deletes the rows
 /// silent longer than the retention.
@@ -18,11 +19,15 @@ public sealed partial class ClientRegistryWriter(
     TimeProvider time,
     ILogger<ClientRegistryWriter> log) : BackgroundService
 {
-    public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Contacts written a second at most. A real fleet sends far fewer: a million machines renewing weekly
-    /// make under 2 contacts a second, and even all retrying every 2 hours under 140.</summary>
-    public const int MaxContactsPerFlush = 5_000;
+    /// <summary>Contacts written a second at most: each costs the answers CPU (open-loop p99 at 90,000 answers/s: 3.6 ms
+    /// without the registry, 4.4-4.9 at 500 a second, 5.4-6.4 at 2,000). A real fleet sends far fewer: a million
+    /// machines renewing weekly make under 2 contacts a second, all retrying every 2 hours under 140, a million
+    /// booting within one hour under 300.</summary>
+    public const int MaxContactsPerSecond = 500;
+
+    public const int MaxContactsPerFlush = MaxContactsPerSecond / 4;
 
     private static readonly TimeSpan RetentionInterval = TimeSpan.FromHours(1);
 
@@ -36,23 +41,42 @@ public sealed partial class ClientRegistryWriter(
         await base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>On a thread of its own: SQLite's calls are synchronous under their async names, and a thread-pool
+    /// worker held for a batch's milliseconds delayed the answers queued behind it (open-loop p99 6 ms against 4
+    /// without the registry at 90,000 answers/s); PostgreSQL's waits block only this thread.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run(stoppingToken);
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "client-registry-writer",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Run(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            await EnforceRetentionAsync(stoppingToken);
-            await FlushAsync(MaxContactsPerFlush, CancellationToken.None);
-            try
-            {
-                await Task.Delay(FlushInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping.
-            }
+            EnforceRetentionAsync(stoppingToken).GetAwaiter().GetResult();
+            FlushAsync(MaxContactsPerFlush, CancellationToken.None).GetAwaiter().GetResult();
+            stoppingToken.WaitHandle.WaitOne(FlushInterval);
         }
         // Stopping: what was answered before the listeners closed is still written.
-        await FlushAsync(feed.Capacity, CancellationToken.None);
+        FlushAsync(feed.Capacity, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     private async Task FlushAsync(int budget, CancellationToken cancellationToken)

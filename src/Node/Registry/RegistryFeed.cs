@@ -10,9 +10,9 @@ namespace KmsCluster.Node.Registry;
 /// </summary>
 public sealed class RegistryFeed
 {
-    /// <summary>Three seconds at the writer's rate (<see cref="ClientRegistryWriter.MaxContactsPerFlush"/> a
-    /// second); about 100 bytes a contact, 1.5 MB in all.</summary>
-    public const int DefaultCapacity = 3 * ClientRegistryWriter.MaxContactsPerFlush;
+    /// <summary>Three seconds at the writer's rate (<see cref="ClientRegistryWriter.MaxContactsPerSecond"/>); about
+    /// 100 bytes a contact, 600 KB in all.</summary>
+    public const int DefaultCapacity = 3 * ClientRegistryWriter.MaxContactsPerSecond;
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<RegistryContact> _queue = new();
     // Each on a cache line of its own: every answer touches one, and the one it touches must not be the other's.

@@ -3,11 +3,21 @@ using Microsoft.Data.Sqlite;
 
 namespace KmsCluster.Node.Registry;
 
-/// <summary>The registry in the node's own SQLite file (kms.db), beside the journal. GUIDs are lowercase text.
-/// A batch is one transaction of prepared upserts: SQLite has one writer at a time, and the journal's busy
-/// handling (a writer waits its turn) applies to these connections through the shared default timeout.</summary>
-public sealed class SqliteClientRegistry(string connectionString) : ClientRegistryStore
+/// <summary>The registry in a SQLite file of its own beside the journal (<c>registry.db</c> in the data directory):
+/// SQLite has one writer at a time per file, and a registry batch holding the journal's file for tens of
+/// milliseconds stalled the windows' journal writes (open-loop p99 from 4 to 41 ms at 90,000 answers/s). WAL, and
+/// <c>synchronous=NORMAL</c>: a power cut may lose the last seconds of registry rows (they come back with the
+/// machines' next contact), never the journal's. GUIDs are lowercase text. A batch is one transaction of prepared
+/// upserts.</summary>
+public sealed class SqliteClientRegistry(string file) : ClientRegistryStore
 {
+    private readonly string _connectionString = new SqliteConnectionStringBuilder
+    {
+        DataSource = file,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+    }.ToString();
+
     /// <inheritdoc/>
     public override int BatchRows => 1_000;
 
@@ -16,6 +26,7 @@ public sealed class SqliteClientRegistry(string connectionString) : ClientRegist
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
+            PRAGMA journal_mode=WAL;
             CREATE TABLE IF NOT EXISTS client_registry (
                 application_id TEXT NOT NULL,
                 cmid TEXT NOT NULL,
@@ -83,8 +94,13 @@ public sealed class SqliteClientRegistry(string connectionString) : ClientRegist
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(connectionString);
+        var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
+        await using var pragma = connection.CreateCommand();
+        // A registry of a million machines is a few hundred MB of B-trees with random keys: mapped and cached, an
+        // upsert finds its pages in memory instead of a read() each (the page cache's default is 2 MB).
+        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
 
