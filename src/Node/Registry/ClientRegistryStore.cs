@@ -86,9 +86,12 @@ public abstract class ClientRegistryStore
             Add(command, "afterWorkstation", after.Workstation);
             Add(command, "afterApplication", Value(after.ApplicationId));
         }
-        command.CommandText = Select("r") +
-                              (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
-                              " ORDER BY r.last_contact DESC, r.cmid DESC, r.workstation DESC, r.application_id DESC LIMIT @limit";
+        // The page first, then the clone check for its rows only: in one SELECT the check ran for every row the
+        // filter matched before the sort (a 30-day expiry window of a million machines: 0.3-0.5 s).
+        command.CommandText = Select("p", $"(SELECT r.* FROM client_registry r" +
+                                          (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
+                                          $" ORDER BY {Order("r")} LIMIT @limit)") +
+                              $" ORDER BY {Order("p")}";
         Add(command, "limit", query.Limit + 1);
         var rows = await ReadAsync(command, cancellationToken);
         return rows.Count > query.Limit ? (rows.Take(query.Limit).ToArray(), true) : (rows, false);
@@ -99,15 +102,21 @@ public abstract class ClientRegistryStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = Select("r") + " WHERE r.cmid = @cmid ORDER BY r.last_contact DESC, r.workstation, r.application_id";
+        command.CommandText = Select("r", "client_registry") + " WHERE r.cmid = @cmid ORDER BY r.last_contact DESC, r.workstation, r.application_id";
         Add(command, "cmid", Value(cmid));
         return await ReadAsync(command, cancellationToken);
     }
 
-    private static string Select(string alias) =>
+    /// <summary>The registry's columns of <paramref name="source"/> (a table or a subquery) as <paramref name="alias"/>,
+    /// and whether another workstation shares the row's CMID.</summary>
+    private static string Select(string alias, string source) =>
         $"SELECT {string.Join(", ", Columns.Split(", ").Select(c => alias + "." + c))}, " +
         $"EXISTS (SELECT 1 FROM client_registry o WHERE o.cmid = {alias}.cmid AND o.workstation <> {alias}.workstation) " +
-        $"FROM client_registry {alias}";
+        $"FROM {source} {alias}";
+
+    /// <summary>Registry order, newest contact first; the keyset cursor follows it.</summary>
+    private static string Order(string alias) =>
+        $"{alias}.last_contact DESC, {alias}.cmid DESC, {alias}.workstation DESC, {alias}.application_id DESC";
 
     private async Task<IReadOnlyList<StoredClient>> ReadAsync(DbCommand command, CancellationToken cancellationToken)
     {
