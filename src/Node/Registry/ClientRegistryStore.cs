@@ -18,6 +18,23 @@ public abstract class ClientRegistryStore
     /// write waits for at most one of them (a few milliseconds), not for a whole second's worth of answers.</summary>
     public abstract int BatchRows { get; }
 
+    /// <summary>The upsert's conflict clause, one rule for both engines: first contact the earliest, last contact the
+    /// latest, and the last answer's fields only from a newer contact, so a late batch from another node never
+    /// overwrites a newer one. <paramref name="least"/>/<paramref name="greatest"/>: the engine's two-argument
+    /// min and max (SQLite <c>min</c>/<c>max</c>, PostgreSQL <c>LEAST</c>/<c>GREATEST</c>).</summary>
+    protected static string OnConflictUpdate(string least, string greatest)
+    {
+        const string newer = "excluded.last_contact >= client_registry.last_contact";
+        var latest = string.Join(",\n    ", new[] { "product_id", "vm", "last_count", "activated", "valid_until", "node" }
+            .Select(c => $"{c} = CASE WHEN {newer} THEN excluded.{c} ELSE client_registry.{c} END"));
+        return $"""
+            ON CONFLICT (application_id, cmid, workstation) DO UPDATE SET
+                first_contact = {least}(client_registry.first_contact, excluded.first_contact),
+                {latest},
+                last_contact = {greatest}(client_registry.last_contact, excluded.last_contact)
+            """;
+    }
+
     /// <summary>Creates the table and its indexes if missing (at start, like the journal's tables).</summary>
     public abstract Task EnsureSchemaAsync(CancellationToken cancellationToken);
 

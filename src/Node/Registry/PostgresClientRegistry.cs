@@ -55,15 +55,7 @@ public sealed class PostgresClientRegistry(string connectionString) : ClientRegi
             SELECT a, c, w, p, v, f, l, n, act, u, @node
             FROM unnest(@application, @cmid, @workstation, @product, @vm, @first, @last, @count, @activated, @validUntil)
                 AS t(a, c, w, p, v, f, l, n, act, u)
-            ON CONFLICT (application_id, cmid, workstation) DO UPDATE SET
-                first_contact = LEAST(client_registry.first_contact, excluded.first_contact),
-                product_id = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.product_id ELSE client_registry.product_id END,
-                vm = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.vm ELSE client_registry.vm END,
-                last_count = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.last_count ELSE client_registry.last_count END,
-                activated = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.activated ELSE client_registry.activated END,
-                valid_until = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.valid_until ELSE client_registry.valid_until END,
-                node = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.node ELSE client_registry.node END,
-                last_contact = GREATEST(client_registry.last_contact, excluded.last_contact)
+            {OnConflictUpdate("LEAST", "GREATEST")}
             """, connection);
         command.Parameters.AddWithValue("application", ordered.Select(r => r.Latest.ApplicationId).ToArray());
         command.Parameters.AddWithValue("cmid", ordered.Select(r => r.Latest.Cmid).ToArray());

@@ -57,15 +57,7 @@ public sealed class SqliteClientRegistry(string file) : ClientRegistryStore
         command.CommandText = $"""
             INSERT INTO client_registry ({Columns})
             VALUES (@application, @cmid, @workstation, @product, @vm, @first, @last, @count, @activated, @validUntil, @node)
-            ON CONFLICT (application_id, cmid, workstation) DO UPDATE SET
-                first_contact = min(client_registry.first_contact, excluded.first_contact),
-                product_id = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.product_id ELSE client_registry.product_id END,
-                vm = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.vm ELSE client_registry.vm END,
-                last_count = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.last_count ELSE client_registry.last_count END,
-                activated = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.activated ELSE client_registry.activated END,
-                valid_until = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.valid_until ELSE client_registry.valid_until END,
-                node = CASE WHEN excluded.last_contact >= client_registry.last_contact THEN excluded.node ELSE client_registry.node END,
-                last_contact = max(client_registry.last_contact, excluded.last_contact)
+            {OnConflictUpdate("min", "max")}
             """;
         var names = new[] { "application", "cmid", "workstation", "product", "vm", "first", "last", "count", "activated", "validUntil", "node" };
         foreach (var name in names)
