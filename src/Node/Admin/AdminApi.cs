@@ -27,17 +27,22 @@ public static class AdminApi
         app.MapGet("/api/v1/windows", async (ActorRegistry registry, ProductCatalog catalog, NodeOptions options) =>
         {
             var region = registry.Get<ActivationWindowRegion>();
-            try
+            var gateways = ((ContactGatewaysRef)registry.Get<ContactGatewaysRef>()).Gateways;
+            // Each window on its own: one whose owner is down is listed as unreachable, the others still answer.
+            var asked = await Task.WhenAll(catalog.Applications.Select(async a =>
             {
-                var views = await Task.WhenAll(catalog.Applications.Select(a => AskWindow(region, a, options)));
-                var gateways = ((ContactGatewaysRef)registry.Get<ContactGatewaysRef>()).Gateways;
-                return Results.Json(views.Select(v => Window(v.Application, v.View, catalog, gateways)).ToArray(),
-                    AdminJson.Http.IReadOnlyListWindowJson);
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
-            {
-                return Unavailable(e);
-            }
+                try
+                {
+                    var (application, view) = await AskWindow(region, a, options);
+                    return ((WindowJson?)Window(application, view, catalog, gateways), (UnreachableWindowJson?)null);
+                }
+                catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
+                {
+                    return ((WindowJson?)null, new UnreachableWindowJson(a.Slug, $"window unavailable, retry later: {e.Message}"));
+                }
+            }));
+            return Results.Json(new WindowsJson([.. asked.Select(w => w.Item1).OfType<WindowJson>()],
+                [.. asked.Select(w => w.Item2).OfType<UnreachableWindowJson>()]), AdminJson.Http.WindowsJson);
         });
 
         app.MapGet("/api/v1/windows/{application}", async (string application, ActorRegistry registry,

@@ -27,12 +27,12 @@ internal static class AdminSamples
 
     public static ReactivationJson Reactivation => new("k-windows", "reactivated", 3, 9, 2, 6);
 
-    public static IReadOnlyList<WindowJson> Windows =>
+    public static WindowsJson Windows => new(
     [
         new("office", Guid.Parse("6b2f1a3c-5d4e-4f60-8a71-92b3c4d5e6f7"), "Office", 2, 10, 5,
             [new ThresholdJson("office", 5, false)], 3, 0, 3, At, Node, At,
             [new ContactJson(Host, "office-2019-standard", "Office Standard 2019", "LAB-PC-02", "LAB-PC-01", true, At)]),
-    ];
+    ], [new UnreachableWindowJson("windows", "window unavailable, retry later: Ask timed out")]);
 
     public static ClusterJson Cluster => new(Node, "Up", Node, Node, "postgresql", "keep-majority",
         [new MemberJson(Node, "Up", ["kms"], true, true, true)], [new WindowOwnerJson("windows", Node)]);
