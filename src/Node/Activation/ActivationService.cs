@@ -123,6 +123,24 @@ public sealed partial class ActivationService(
         return Refused(code, message);
     }
 
+    /// <summary>A frame turned away by the abuse limits with a retryable server-busy and a retry hint. Counted and
+    /// request-logged like any refusal, but not logged as a warning each: a flood would flood the log.</summary>
+    public ErrorResponse Busy(string message, TimeSpan retryAfter, IResponseSink sink, byte version)
+    {
+        stats.RequestReceived();
+        stats.Failed(ErrorCode.ServerBusy);
+        if (requestLog.Enabled)
+        {
+            requestLog.Add(new RequestLogEntry
+            {
+                Time = time.GetUtcNow(), ProtocolVersion = version, Error = ErrorCode.ServerBusy, Message = message, Remote = sink.Remote,
+            });
+        }
+        // 0 means "no hint" on the wire: a hint rounds up to at least a millisecond.
+        var hint = (uint)Math.Clamp(Math.Ceiling(retryAfter.TotalMilliseconds), 1, uint.MaxValue);
+        return new ErrorResponse(ErrorCode.ServerBusy, hint, message);
+    }
+
     /// <summary>A decoded request refused (<paramref name="product"/> null when the catalogue does not know it).</summary>
     private ErrorResponse Refused(ErrorCode code, string message, IResponseSink sink, in ActivationRequest request, Product? product,
         UInt128? nonce)
