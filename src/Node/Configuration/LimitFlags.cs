@@ -71,6 +71,13 @@ public sealed record AbuseLimits(
             }
             if (IPNetwork.TryParse(text, out var network))
             {
+                // 10.0.0.1/8 is most likely a typo for one address or for 10.0.0.0/8: say so rather than guess.
+                var slash = text.IndexOf('/');
+                if (slash > 0 && IPAddress.TryParse(text[..slash], out var given) && !given.Equals(network.BaseAddress))
+                {
+                    throw new NodeOptionsException(
+                        $"{LimitFlags.LimitExempt.Flag}: \"{text}\" has host bits set; the network is {network} (or give the address alone)");
+                }
                 networks.Add(network);
             }
             else if (IPAddress.TryParse(text, out var address))
