@@ -156,6 +156,10 @@ public sealed class AbuseLimitTests : IAsyncDisposable
             await good.SendRequestAsync(id, Requests.For("windows-10-enterprise"));
             Assert.NotNull((await good.ReadAsync(Answer))?.Response);
         }
+        // The bucket refills: the flooder, once it waits what the hint said (here, the longest hint it got), is served again.
+        await Task.Delay(TimeSpan.FromMilliseconds(busy.Max(e => e.RetryAfterMilliseconds)));
+        await flooder.SendRequestAsync(Flood + 1, Requests.For("windows-11-pro"));
+        Assert.NotNull((await flooder.ReadAsync(Answer))?.Response);
 
         var limits = await LimitsAsync(node);
         Assert.Equal(busy.Count, limits.ThrottledSourceRequests);
