@@ -129,7 +129,7 @@ internal sealed class ActivationSession : IResponseSink
                 if (!frameDue) return SessionEnd.Idle;
                 _limitStats.FrameTimedOut();
                 SendStreamError(0, _service.RefusedFrame(ErrorCode.MalformedRequest,
-                    $"a frame did not complete within {_limits.FrameTimeout.TotalSeconds:0.###} s of its first byte; closing the connection", this, 0));
+                    $"a frame did not complete within {_limits.FrameTimeout.TotalSeconds:0.###} s of its first byte; closing the connection", this, 0, closing: true));
                 return SessionEnd.FrameTimeout;
             }
             catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException)
@@ -158,7 +158,7 @@ internal sealed class ActivationSession : IResponseSink
             {
                 // The envelope is broken: nothing after it can be trusted. Answer and close.
                 _limitStats.BrokenStream();
-                SendStreamError(e.RequestId, _service.RefusedFrame(e.Code, e.Message + "; closing the connection", this, 0));
+                SendStreamError(e.RequestId, _service.RefusedFrame(e.Code, e.Message + "; closing the connection", this, 0, closing: true));
                 close = true;
             }
             // What is left is the start of the next frame: it started in this read when a frame ended in it.
