@@ -76,6 +76,24 @@ public sealed class AbuseLimitTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task An_ipv4_client_on_a_dual_stack_listener_is_the_same_source_as_on_an_ipv4_one()
+    {
+        // The second endpoint takes IPv4 and IPv6: an IPv4 client arrives there as ::ffff:127.0.0.2.
+        var node = await StartAsync("--max-connections-per-source", "2", "--listen", "[::]:0");
+        var dualStack = node.ActivationEndpoints[1];
+        var dualStackPort = int.Parse(dualStack[(dualStack.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        await using var first = await OpenAnsweredAsync(node, Attacker);
+        await using var second = await OpenAnsweredAsync(node, Attacker);
+
+        await using var mapped = await RawConnection.OpenFromAsync(Attacker, dualStackPort);
+        Assert.True(await mapped.ClosedByHostAsync(Answer), "the same client through the dual-stack endpoint was not counted as the same source");
+        await using var other = await RawConnection.OpenFromAsync(WellBehaved, dualStackPort);
+        await other.SendRequestAsync(1, Requests.For("windows-10-enterprise"));
+        Assert.NotNull((await other.ReadAsync(Answer))?.Response);
+        Assert.Equal(1, (await LimitsAsync(node)).RefusedSourceConnections);
+    }
+
+    [Fact]
     public async Task A_client_dribbling_a_frame_is_cut_off_at_the_frame_timeout_while_another_is_answered()
     {
         // An idle timeout far beyond the test: only the frame timeout can end the dribbling connection.
