@@ -95,9 +95,13 @@ public static class AdminApi
         });
 
         app.MapGet("/api/v1/stats", (NodeStats stats, HostIdentity host, RequestLog requestLog,
-            Registry.RegistryFeed registryFeed) => Results.Json(new StatsJson(
+            Registry.RegistryFeed registryFeed, Limits.LimitStats limits, Limits.ConnectionLimiter connections,
+            Limits.NodePendingAnswers pending, Limits.SourceRateLimiter rate) => Results.Json(new StatsJson(
             host.Name, host.Id, stats.StartedAt, stats.Total, stats.FailedCount, stats.Activated, stats.NotActivated,
-            stats.ByLicenseState(), stats.ByError(), RequestLogCounters(requestLog), registryFeed.Stats()), AdminJson.Http.StatsJson));
+            stats.ByLicenseState(), stats.ByError(), RequestLogCounters(requestLog), registryFeed.Stats(),
+            new LimitsJson(connections.Open, limits.RefusedNodeConnections, limits.RefusedSourceConnections, limits.FrameTimeouts,
+                limits.BrokenStreams, limits.ThrottledSourceRequests, limits.ThrottledNodeRequests, pending.Pending, rate.Buckets)),
+            AdminJson.Http.StatsJson));
 
         app.MapGet("/api/v1/node", (NodeStats stats, HostIdentity host, NodeOptions options, ActivationEndpoints activation,
             AdminEndpoints admin, ActorSystem system, JournalStore store) => Results.Json(new NodeJson(

@@ -58,7 +58,7 @@ public static class NodeFlags
     public static readonly IReadOnlyList<NodeFlag> All =
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
-        WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. SecurityFlags.All, .. DnsFlags.All, HostKey,
+        WindowTimeout, GrantLease, .. LimitFlags.All, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. SecurityFlags.All, .. DnsFlags.All, HostKey,
         AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs, Catalog, AllowUnsigned, ClientRegistry, ClientRetention,
         ReadyFile, .. TelemetryFlags.All, .. RequestLogFlags.All,
     ];

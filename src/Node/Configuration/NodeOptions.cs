@@ -16,6 +16,9 @@ public sealed record NodeOptions
     public required int MaxRequestsPerConnection { get; init; }
     public required TimeSpan WindowTimeout { get; init; }
 
+    /// <summary>What broken or hostile clients may take (--max-connections, --frame-timeout, --source-rate ...).</summary>
+    public AbuseLimits Limits { get; init; } = AbuseLimits.Default;
+
     /// <summary>How long a full window's grant lasts unless renewed; zero: no grants.</summary>
     public required TimeSpan GrantLease { get; init; }
 

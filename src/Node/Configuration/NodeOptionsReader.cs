@@ -88,6 +88,7 @@ public static class NodeOptionsReader
             IdleTimeout = idle,
             MaxRequestsPerConnection = maxRequests,
             WindowTimeout = windowTimeout,
+            Limits = AbuseLimits.Read(settings),
             GrantLease = grantLease,
             LogLevel = logLevel,
             ReadyFile = readyFile.Length == 0 ? null : Path.GetFullPath(readyFile),

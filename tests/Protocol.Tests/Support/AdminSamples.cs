@@ -40,7 +40,8 @@ internal static class AdminSamples
     public static StatsJson Stats => new("kms1", Host, At, 10, 1, 6, 3,
         new Dictionary<string, long> { ["licensed"] = 9 }, new Dictionary<string, long> { ["clock-skew"] = 1 },
         new RequestLogJson("/var/log/kms/requests.log", 100 << 20, 5, 10, 0, 0, 1),
-        new ClientRegistryStatsJson(true, 3, 6, 0, At));
+        new ClientRegistryStatsJson(true, 3, 6, 0, At),
+        new LimitsJson(12, 1, 40, 2, 5, 300, 0, 7, 3));
 
     public static NodeJson NodeDocument => new("kms1", Host, "1.0.0", ["0.0.0.0:1688"], "127.0.0.1:8688", "akka.tcp://kms@10.0.0.5:4053",
         "sqlite", 120, 10080, At, 3600.5, "stdout");
