@@ -11,6 +11,7 @@ public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly TempDirectory _data = new();
     private readonly Func<int, string[]> _nodeArgs;
+    private bool _bootstrapped;
 
     private LocalCluster(string connectionString, int size, string splitBrain, Func<int, string[]> nodeArgs)
     {
@@ -61,16 +62,48 @@ public sealed class LocalCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// Creates database <paramref name="database"/> and starts <paramref name="size"/> nodes on it all at once,
+    /// without seeds (only the database and split brain flags of <see cref="JoinArgs"/>): nodes that find each
+    /// other themselves (--discovery, in <paramref name="nodeArgs"/>). Returns once every node serves.
+    /// </summary>
+    public static async Task<LocalCluster> StartBootstrappedAsync(PostgresServer server, string database, int size,
+        Func<int, string[]> nodeArgs)
+    {
+        await server.CreateDatabaseAsync(database);
+        var cluster = new LocalCluster(server.ConnectionString(database), size, "auto", nodeArgs) { _bootstrapped = true };
+        try
+        {
+            // None can serve before the others answer its bootstrap's probes: start them all, then wait.
+            var started = await Task.WhenAll(Enumerable.Range(0, size).Select(cluster.StartBoundNodeAsync));
+            await Task.WhenAll(started.Select(node => node.WaitUntilServingAsync()));
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
     /// <summary>Starts (or restarts) node <paramref name="index"/> with its own data directory.</summary>
     public async Task<NodeProcess> StartNodeAsync(int index)
+    {
+        var node = await StartBoundNodeAsync(index);
+        await node.WaitUntilServingAsync();
+        return node;
+    }
+
+    private async Task<NodeProcess> StartBoundNodeAsync(int index)
     {
         if (Nodes[index] is { } previous)
         {
             await previous.DisposeAsync();
         }
-        var node = await NodeProcess.StartAsync(Path.Combine(_data.Path, $"node{index}"),
+        var node = await NodeProcess.StartBoundAsync(Path.Combine(_data.Path, $"node{index}"),
         [
-            "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(), .. JoinArgs, .. _nodeArgs(index),
+            "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(),
+            .. _bootstrapped ? DatabaseArgs : JoinArgs, .. _nodeArgs(index),
         ]);
         Nodes[index] = node;
         return node;
@@ -81,8 +114,11 @@ public sealed class LocalCluster : IAsyncDisposable
     public string[] JoinArgs =>
     [
         .. ClusterPorts.Take(Math.Min(2, ClusterPorts.Length)).SelectMany(port => new[] { "--seed", $"127.0.0.1:{port}" }),
-        "--db", ConnectionString, "--split-brain", SplitBrain,
+        .. DatabaseArgs,
     ];
+
+    /// <summary>The database and split brain flags every node of this cluster has, seeds or not.</summary>
+    public string[] DatabaseArgs => ["--db", ConnectionString, "--split-brain", SplitBrain];
 
     /// <summary>The index of the node with this cluster address (akka.tcp://NAME@127.0.0.1:PORT).</summary>
     public int IndexOf(string clusterAddress) =>
