@@ -25,12 +25,13 @@ public static class ClusterBootstrapHosting
     {
         // Plain HTTP, and on the cluster's address rather than the admin one: it only tells peers this node's
         // cluster address and the members it knows, read-only; joining still goes through remoting (and its TLS).
+        // BootstrapEndpoint binds it (not AkkaManagement.Start, see there); the settings say where, for the record.
         akka.WithAkkaManagement(new AkkaManagementOptions
         {
             HostName = discovery.ManagementHost,
             Port = discovery.ManagementPort,
             RouteProvidersReadOnly = true,
-        }, autoStart: true);
+        }, autoStart: false);
         switch (discovery.Method)
         {
             case DiscoveryMethod.Config:
@@ -65,7 +66,8 @@ public static class ClusterBootstrapHosting
                 // those on this node's port (Akka.Management's default filter when no port name is given).
                 options.ContactPoint.FilterOnFallbackPort = false;
             }
-        }, autoStart: true);
+        }, autoStart: false);
+        akka.AddStartup(async (system, _) => await BootstrapEndpoint.StartAsync(system, discovery));
         return akka;
     }
 }
