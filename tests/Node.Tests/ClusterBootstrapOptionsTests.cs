@@ -69,6 +69,8 @@ public sealed class ClusterBootstrapOptionsTests
     [InlineData("--discovery kubernetes --required-contact-points 0", "--required-contact-points: must be a whole number from 1 to 1000")]
     [InlineData("--discovery kubernetes --discovery-service app=kms", "--discovery-service: \"app=kms\" is not a service name")]
     [InlineData("--discovery kubernetes --management-port 8688 --admin 127.0.0.1:8688", "--management-port: 8688 is the admin port too")]
+    [InlineData("--discovery kubernetes --cluster-host ::1", "--discovery: the management endpoint takes --cluster-host \"::1\", which is not a host name or IPv4 address; give --management-hostname")]
+    [InlineData("--discovery kubernetes --management-hostname [fd00::5]", "--management-hostname: \"[fd00::5]\" is not a host name or IPv4 address")]
     public void Wrong_discovery_settings_are_refused_with_the_flag_at_fault(string args, string message) =>
         Assert.StartsWith(message, Refused([.. args.Split(' '), "--db", Db]));
 

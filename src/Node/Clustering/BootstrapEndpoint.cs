@@ -24,11 +24,14 @@ internal static class BootstrapEndpoint
     public static async Task StartAsync(ActorSystem system, ClusterDiscovery discovery)
     {
         var log = Akka.Event.Logging.GetLogger(system, typeof(BootstrapEndpoint));
+        // A host name binds its first IPv4 address (ClusterDiscovery admits no IPv6 literal), as Akka.Http.Shim does.
         var address = IPAddress.TryParse(discovery.ManagementHost, out var ip)
             ? ip
-            : (await System.Net.Dns.GetHostAddressesAsync(discovery.ManagementHost)).First();
+            : (await System.Net.Dns.GetHostAddressesAsync(discovery.ManagementHost))
+                .OrderBy(a => a.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork).First();
         var endpoint = new IPEndPoint(address, discovery.ManagementPort);
-        var self = new Uri($"http://{(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{discovery.ManagementHost}]" : discovery.ManagementHost)}:{discovery.ManagementPort}/");
+        // What peers find in discovery, and what the join decision compares them to: the host as configured.
+        var self = new Uri($"http://{discovery.ManagementHost}:{discovery.ManagementPort}/");
 
         var bootstrap = ClusterBootstrap.Get(system);
         // Routes() also records this node's contact point, which the join decision compares the discovered ones to.
@@ -37,7 +40,9 @@ internal static class BootstrapEndpoint
         var server = HttpServer.ListenAsync(endpoint, false, new ServerConfig { Router = new AkkaRouter(system, routes) }, stopping.Token);
         if (server.IsFaulted)
         {
-            await server; // throws the bind error: the node's start fails with it
+            // The node's start fails with this one line (NodeHost prints the innermost exception's message).
+            throw new InvalidOperationException(
+                $"{DiscoveryFlags.ManagementPort.Flag}: cannot listen on {endpoint}: {server.Exception!.GetBaseException().Message}");
         }
         _ = server.ContinueWith(failed =>
         {

@@ -84,13 +84,17 @@ public sealed record ClusterDiscovery
         var managementPort = ReadNumber(settings, DiscoveryFlags.ManagementPort, 1, 65535);
         var requiredContactPoints = ReadNumber(settings, DiscoveryFlags.RequiredContactPoints, 1, 1000);
         var managementHost = settings.One(DiscoveryFlags.ManagementHostname).Trim();
-        if (managementHost.Length == 0)
+        var fromClusterHost = managementHost.Length == 0;
+        if (fromClusterHost)
         {
             managementHost = clusterHost;
         }
-        else if (managementHost.Any(c => char.IsWhiteSpace(c) || c is '/' or '@' or ':'))
+        // Contact points travel as HOST:PORT and http://HOST:PORT/: an IPv6 literal would need brackets there.
+        if (managementHost.Any(c => char.IsWhiteSpace(c) || c is '/' or '@' or ':' or '[' or ']'))
         {
-            throw new NodeOptionsException($"{DiscoveryFlags.ManagementHostname.Flag}: \"{managementHost}\" is not a host name or IPv4 address");
+            throw new NodeOptionsException(fromClusterHost
+                ? $"{DiscoveryFlags.Discovery.Flag}: the management endpoint takes --cluster-host \"{managementHost}\", which is not a host name or IPv4 address; give {DiscoveryFlags.ManagementHostname.Flag}"
+                : $"{DiscoveryFlags.ManagementHostname.Flag}: \"{managementHost}\" is not a host name or IPv4 address");
         }
 
         if (method == DiscoveryMethod.Config)
