@@ -89,25 +89,31 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Starts (or restarts) node <paramref name="index"/> with its own data directory.</summary>
     public async Task<NodeProcess> StartNodeAsync(int index)
     {
-        var node = await StartBoundNodeAsync(index);
-        await node.WaitUntilServingAsync();
-        return node;
-    }
-
-    private async Task<NodeProcess> StartBoundNodeAsync(int index)
-    {
         if (Nodes[index] is { } previous)
         {
             await previous.DisposeAsync();
         }
-        var node = await NodeProcess.StartBoundAsync(Path.Combine(_data.Path, $"node{index}"),
-        [
-            "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(),
-            .. _bootstrapped ? DatabaseArgs : JoinArgs, .. _nodeArgs(index),
-        ]);
+        var node = await NodeProcess.StartAsync(DataDirectory(index), NodeArgs(index));
         Nodes[index] = node;
         return node;
     }
+
+    /// <summary>Starts node <paramref name="index"/> and returns once its endpoints are bound; it is in
+    /// <see cref="Nodes"/> from then on, so disposing the cluster stops it whatever happens next.</summary>
+    private async Task<NodeProcess> StartBoundNodeAsync(int index)
+    {
+        var node = await NodeProcess.StartBoundAsync(DataDirectory(index), NodeArgs(index));
+        Nodes[index] = node;
+        return node;
+    }
+
+    private string DataDirectory(int index) => Path.Combine(_data.Path, $"node{index}");
+
+    private string[] NodeArgs(int index) =>
+    [
+        "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(),
+        .. _bootstrapped ? DatabaseArgs : JoinArgs, .. _nodeArgs(index),
+    ];
 
     /// <summary>What a node needs to join this cluster: the seeds (the first two nodes), the database and the split
     /// brain strategy.</summary>
