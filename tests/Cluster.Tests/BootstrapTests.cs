@@ -2,8 +2,7 @@ using KmsCluster.Testing;
 
 namespace KmsCluster.Cluster.Tests;
 
-/// <summary>--discovery config: nodes given each other's management endpoints and no seed form one cluster, over
-/// cluster TLS (the addresses the bootstrap hands around are akka.ssl.tcp ones).</summary>
+/// <summary>--discovery config: nodes given each other's management endpoints and no seed form one cluster.</summary>
 public sealed class BootstrapTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -12,21 +11,16 @@ public sealed class BootstrapTests
     public async Task Three_nodes_started_at_once_with_config_discovery_form_one_cluster_and_each_serves()
     {
         await using var database = await PostgresServer.StartAsync();
-        using var files = new TempDirectory();
-        using var ca = new TestCertificates(files.Path, "kms-cluster-ca");
-        var certificates = Enumerable.Range(0, 3).Select(i => ca.Issue($"node{i}")).ToArray();
         var management = FreePorts.Take(3);
         var endpoints = string.Join(',', management.Select(port => $"127.0.0.1:{port}"));
         await using var cluster = await LocalCluster.StartBootstrappedAsync(database, "kms", 3, i =>
         [
             "--discovery", "config", "--discovery-endpoints", endpoints, "--management-port", management[i].ToString(),
-            "--cluster-tls-cert", certificates[i], "--cluster-tls-ca", ca.AuthorityFile,
         ]);
         await cluster.RunAsync(async () =>
         {
             // Every node sees the same three Up members: three clusters of one would each see only themselves.
             var addresses = cluster.Nodes.Select(n => n!.ClusterAddress).Order().ToArray();
-            Assert.All(addresses, address => Assert.StartsWith("akka.ssl.tcp://", address));
             foreach (var node in cluster.Nodes)
             {
                 var view = await cluster.ClusterViewAsync(node);
