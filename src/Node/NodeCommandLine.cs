@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KmsCluster.Node.Backup;
 using KmsCluster.Node.Configuration;
 
 namespace KmsCluster.Node;
@@ -23,6 +24,7 @@ internal static class NodeCommandLine
             root.Options.Add(option);
             options[flag] = option;
         }
+        BackupCommands.AddTo(root);
         return (root, options);
     }
 }

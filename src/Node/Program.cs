@@ -11,7 +11,7 @@ if (parsed.Errors.Count > 0)
 }
 if (parsed.Action is not null)
 {
-    // --help or --version
+    // --help, --version, or a subcommand (backup, restore: Backup/BackupCommands.cs)
     return await parsed.InvokeAsync();
 }
 
