@@ -1,6 +1,12 @@
 using KmsCluster.Node;
+using KmsCluster.Node.Backup;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Dns;
+
+if (BackupCommands.Handles(args))
+{
+    return await BackupCommands.RunAsync(args);
+}
 
 var (root, flagOptions) = NodeCommandLine.Create();
 var parsed = root.Parse(args);
@@ -11,7 +17,7 @@ if (parsed.Errors.Count > 0)
 }
 if (parsed.Action is not null)
 {
-    // --help, --version, or a subcommand (backup, restore: Backup/BackupCommands.cs)
+    // --help or --version
     return await parsed.InvokeAsync();
 }
 

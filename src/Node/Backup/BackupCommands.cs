@@ -2,14 +2,24 @@ using System.CommandLine;
 
 namespace KmsCluster.Node.Backup;
 
-/// <summary><c>kms-node backup</c> and <c>kms-node restore</c>: subcommands beside the node's own flags, run without
-/// starting a node. One line on stderr and an exit code of <see cref="BackupExitCodes"/> when they stop.</summary>
+/// <summary><c>kms-node backup</c> and <c>kms-node restore</c>: commands of their own, taken before the node's flags
+/// are parsed (Program.cs), run without starting a node. One line on stderr and an exit code of <see cref="BackupExitCodes"/> when they stop.</summary>
 internal static class BackupCommands
 {
-    public static void AddTo(RootCommand root)
+    /// <summary>Whether <paramref name="args"/> name a subcommand of this class rather than the node's own flags.</summary>
+    public static bool Handles(string[] args) => args is ["backup" or "restore", ..];
+
+    /// <summary>Runs the subcommand; a usage error is one line and exit code 2, as for the node's flags.</summary>
+    public static async Task<int> RunAsync(string[] args)
     {
-        root.Subcommands.Add(BackupCommand());
-        root.Subcommands.Add(RestoreCommand());
+        var root = new RootCommand("kms-node backup and restore") { BackupCommand(), RestoreCommand() };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"kms-node {args[0]}: {parsed.Errors[0].Message} (see kms-node {args[0]} --help)");
+            return BackupExitCodes.Refused;
+        }
+        return await parsed.InvokeAsync();
     }
 
     private static Command BackupCommand()
