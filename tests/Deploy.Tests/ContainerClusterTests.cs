@@ -78,7 +78,8 @@ public sealed class ContainerClusterTests(ContainerImages images, ITestOutputHel
         var seeds = string.Join(',', _cluster.Take(2).Select(p => $"127.0.0.1:{p}"));
         string[] run =
         [
-            "run", "--detach", "--name", Name(i), .. Podman.LimitArgs, "--network", "host",
+            // Read-only but for the volume and /tmp, as deploy/kubernetes runs it (readOnlyRootFilesystem).
+            "run", "--detach", "--name", Name(i), .. Podman.LimitArgs, "--network", "host", "--read-only", "--tmpfs", "/tmp",
             "--volume", $"{Name(i)}:/var/lib/kms", "--volume", $"{DemoLicence.Directory}:/etc/kmscluster:ro",
             "--env", $"KMS_NAME=node{i + 1}",
             "--env", $"KMS_LISTEN=127.0.0.1:{_listen[i]}",
