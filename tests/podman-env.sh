@@ -5,8 +5,10 @@
 
 # as_root and apt_install come from tests/postgres-env.sh, sourced first.
 
-if ! command -v podman >/dev/null || ! command -v mmdebstrap >/dev/null || ! command -v runc >/dev/null; then
-  echo "${0##*/}: installing podman and mmdebstrap (the container tests build and run the images with them)" >&2
+if ! command -v podman >/dev/null || ! command -v mmdebstrap >/dev/null || ! command -v runc >/dev/null ||
+  ! command -v podman-compose >/dev/null; then
+  echo "${0##*/}: installing podman, podman-compose and mmdebstrap (the container tests build and run the images with them)" >&2
   apt_install "podman and mmdebstrap" "or leave out tests/Deploy.Tests" \
-    podman runc crun mmdebstrap uidmap slirp4netns fuse-overlayfs netavark aardvark-dns containernetworking-plugins
+    podman runc crun mmdebstrap podman-compose uidmap slirp4netns fuse-overlayfs netavark aardvark-dns \
+    containernetworking-plugins iptables
 fi

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using KmsCluster.Testing;
 using Xunit.Abstractions;
 
@@ -9,21 +8,20 @@ namespace KmsCluster.Deploy.Tests;
 /// (one window, so the counts follow each other), a node stopped with SIGTERM and started again with its volume.
 /// The containers share the host's network, so PostgreSQL is the harness's private server on 127.0.0.1 and
 /// the nodes use loopback ports of their own; everything else is as in production: settings by KMS_*
-/// variables only, the licence mounted read-only, the data in named volumes, health by the image's HEALTHCHECK.
+/// variables only, the licence mounted read-only, the data in named volumes, a read-only root (as
+/// deploy/kubernetes runs it), health by the image's HEALTHCHECK. ComposeRunTests runs the compose file.
 /// </summary>
 [Collection(ContainerCollection.Name)]
 public sealed class ContainerClusterTests(ContainerImages images, ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string Product = "windows-server-2019-standard";
     private const int Size = 3;
-    private readonly Guid _cmidBase = Guid.NewGuid();
     private readonly int[] _listen = FreePorts.Take(Size);
     private readonly int[] _admin = FreePorts.Take(Size);
     private readonly int[] _cluster = FreePorts.Take(Size);
     private PostgresServer? _postgres;
-    private int _activations;
 
-    private string Name(int i) => $"{images.RunId}-node{i + 1}";
+    private NodeContainer Node(int i) =>
+        new($"{images.RunId}-node{i + 1}", $"127.0.0.1:{_admin[i]}", $"127.0.0.1:{_listen[i]}", output);
 
     public async Task InitializeAsync() => _postgres = await PostgresServer.StartAsync();
 
@@ -31,10 +29,9 @@ public sealed class ContainerClusterTests(ContainerImages images, ITestOutputHel
     {
         for (var i = 0; i < Size; i++)
         {
-            var logs = await Podman.RunAsync("logs", "--tail", "15", Name(i));
-            output.WriteLine($"--- {Name(i)} (last lines)\n{logs.StdOut}{logs.StdErr}");
-            await Podman.RunAsync("rm", "--force", "--time", "5", Name(i));
-            await Podman.RunAsync("volume", "rm", "--force", Name(i));
+            await Node(i).WriteLogTailAsync();
+            await Podman.RunAsync("rm", "--force", "--time", "5", Node(i).Name);
+            await Podman.RunAsync("volume", "rm", "--force", Node(i).Name);
         }
         if (_postgres is not null) await _postgres.DisposeAsync();
     }
@@ -46,31 +43,32 @@ public sealed class ContainerClusterTests(ContainerImages images, ITestOutputHel
         for (var i = 0; i < Size; i++)
         {
             await StartContainerAsync(i);
-            await WaitHealthyAsync(i);
+            await Node(i).WaitHealthyAsync();
         }
-        await WaitMembersUpAsync(0, Size);
+        await Node(0).WaitMembersUpAsync(Size);
 
         // One window across the cluster: each node's answer counts the machines the others saw.
         for (var i = 0; i < Size; i++)
         {
-            Assert.Equal(i + 1, await ActivateAsync(i));
+            Assert.Equal(i + 1, await Node(i).ActivateAsync(Guid.NewGuid()));
         }
-        var nodeId = await ExecAsync(2, "cat", "/var/lib/kms/node-id");
+        var nodeId = await Node(2).ExecAsync("cat", "/var/lib/kms/node-id");
 
         // SIGTERM (the image's STOPSIGNAL): the node drains, leaves the cluster and exits 0; the others serve on.
-        (await Podman.RunAsync(["stop", "--time", "30", Name(2)], TimeSpan.FromMinutes(1))).OrThrow("podman stop");
-        var state = await Podman.RunAsync("inspect", "--format", "{{.State.ExitCode}} {{.State.Status}}", Name(2));
+        (await Podman.RunAsync(["stop", "--time", "30", Node(2).Name], TimeSpan.FromMinutes(1))).OrThrow("podman stop");
+        var state = await Podman.RunAsync("inspect", "--format", "{{.State.ExitCode}} {{.State.Status}}", Node(2).Name);
         Assert.Equal("0 exited", state.StdOut.Trim());
-        Assert.Contains("stopped", (await Podman.RunAsync("logs", "--tail", "3", Name(2))).StdOut + (await Podman.RunAsync("logs", "--tail", "3", Name(2))).StdErr);
-        await WaitMembersUpAsync(0, Size - 1);
-        Assert.Equal(4, await ActivateAsync(0));
+        var logs = await Podman.RunAsync("logs", "--tail", "3", Node(2).Name);
+        Assert.Contains("stopped", logs.StdOut + logs.StdErr);
+        await Node(0).WaitMembersUpAsync(Size - 1);
+        Assert.Equal(4, await Node(0).ActivateAsync(Guid.NewGuid()));
 
         // Started again: same volume, same node id, back in the cluster and in the window.
-        (await Podman.RunAsync("start", Name(2))).OrThrow("podman start");
-        await WaitHealthyAsync(2);
-        Assert.Equal(nodeId, await ExecAsync(2, "cat", "/var/lib/kms/node-id"));
-        await WaitMembersUpAsync(0, Size);
-        Assert.Equal(5, await ActivateAsync(2));
+        (await Podman.RunAsync("start", Node(2).Name)).OrThrow("podman start");
+        await Node(2).WaitHealthyAsync();
+        Assert.Equal(nodeId, await Node(2).ExecAsync("cat", "/var/lib/kms/node-id"));
+        await Node(0).WaitMembersUpAsync(Size);
+        Assert.Equal(5, await Node(2).ActivateAsync(Guid.NewGuid()));
     }
 
     private async Task StartContainerAsync(int i)
@@ -79,8 +77,8 @@ public sealed class ContainerClusterTests(ContainerImages images, ITestOutputHel
         string[] run =
         [
             // Read-only but for the volume and /tmp, as deploy/kubernetes runs it (readOnlyRootFilesystem).
-            "run", "--detach", "--name", Name(i), .. Podman.LimitArgs, "--network", "host", "--read-only", "--tmpfs", "/tmp",
-            "--volume", $"{Name(i)}:/var/lib/kms", "--volume", $"{DemoLicence.Directory}:/etc/kmscluster:ro",
+            "run", "--detach", "--name", Node(i).Name, .. Podman.LimitArgs, "--network", "host", "--read-only", "--tmpfs", "/tmp",
+            "--volume", $"{Node(i).Name}:/var/lib/kms", "--volume", $"{DemoLicence.Directory}:/etc/kmscluster:ro",
             "--env", $"KMS_NAME=node{i + 1}",
             "--env", $"KMS_LISTEN=127.0.0.1:{_listen[i]}",
             "--env", $"KMS_ADMIN=127.0.0.1:{_admin[i]}",
@@ -95,68 +93,4 @@ public sealed class ContainerClusterTests(ContainerImages images, ITestOutputHel
         ];
         (await Podman.RunAsync(run, TimeSpan.FromMinutes(1))).OrThrow(Podman.Describe(run));
     }
-
-    /// <summary>Until the image's own HEALTHCHECK (GET /healthz with the admin token) passes.</summary>
-    private async Task WaitHealthyAsync(int i)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        PodmanResult check;
-        while ((check = await Podman.RunAsync("healthcheck", "run", Name(i))).ExitCode != 0)
-        {
-            var state = await Podman.RunAsync("inspect", "--format", "{{.State.Status}}", Name(i));
-            if (state.StdOut.Trim() != "running" || DateTime.UtcNow > deadline)
-            {
-                var logs = await Podman.RunAsync("logs", "--tail", "30", Name(i));
-                Assert.Fail($"{Name(i)} not healthy ({state.StdOut.Trim()}): {check.StdOut}{check.StdErr}\n{logs.StdOut}{logs.StdErr}");
-            }
-            await Task.Delay(1000);
-        }
-        output.WriteLine($"{Name(i)}: healthy");
-    }
-
-    /// <summary>Until node <paramref name="i"/> sees <paramref name="count"/> members Up (kms status inside the container).</summary>
-    private async Task WaitMembersUpAsync(int i, int count)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        var seen = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            // The admin token from the node's data directory, as an operator inside the container finds it.
-            var status = await Podman.RunAsync("exec", Name(i), "kms", "status", "--admin", $"127.0.0.1:{_admin[i]}", "--data", "/var/lib/kms", "--json");
-            seen = status.StdOut + status.StdErr;
-            if (status.StdOut.TrimStart().StartsWith('{') &&
-                JsonDocument.Parse(status.StdOut).RootElement.GetProperty("cluster") is { ValueKind: JsonValueKind.Object } cluster)
-            {
-                var members = cluster.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("status").GetString()).ToList();
-                seen = string.Join(", ", members);
-                if (members.Count == count && members.All(s => s == "Up")) return;
-            }
-            await Task.Delay(1000);
-        }
-        Assert.Fail($"{Name(i)} does not see {count} members Up: {seen}");
-    }
-
-    /// <summary>One machine's activation through node <paramref name="i"/> with the real kms client; the
-    /// window's count in the answer. A node that has just started may not hold its host certificate yet.</summary>
-    private async Task<int> ActivateAsync(int i)
-    {
-        var cmid = new Guid(_cmidBase.ToString()[..^4] + (++_activations).ToString("x4")).ToString();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var (exit, stdout, stderr) = await KmsCli.RunAsync("activate", "--authority-key", DemoLicence.AuthorityPublicKey,
-                "--server", $"127.0.0.1:{_listen[i]}", "--product", Product, "--cmid", cmid, "--json");
-            var answer = stdout.TrimStart().StartsWith('{') ? JsonDocument.Parse(stdout).RootElement : default;
-            if (answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("count", out var count))
-            {
-                output.WriteLine($"activation {_activations} through {Name(i)}: exit {exit}, count {count}");
-                return count.GetInt32();
-            }
-            if (DateTime.UtcNow > deadline) Assert.Fail($"no answer from {Name(i)}: exit {exit}: {stdout} {stderr}");
-            await Task.Delay(1000);
-        }
-    }
-
-    private async Task<string> ExecAsync(int i, params string[] command) =>
-        (await Podman.RunAsync(["exec", Name(i), .. command])).OrThrow($"podman exec {Name(i)}").StdOut.Trim();
 }

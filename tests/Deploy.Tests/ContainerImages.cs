@@ -59,6 +59,22 @@ public sealed class ContainerImages : IAsyncLifetime
         _work.Dispose();
     }
 
+    /// <summary>A PostgreSQL image made from Debian's packages (postgres-image.sh) that stands in for the compose
+    /// file's docker.io/library/postgres, which cannot be pulled here; kept in podman's store under a name with
+    /// its recipe's hash, so it is made once.</summary>
+    public async Task<string> PostgresImageAsync()
+    {
+        var recipe = new[] { "postgres-image.sh", "postgres-entrypoint" }
+            .Select(f => File.ReadAllBytes(Repository.PathOf($"tests/Deploy.Tests/{f}"))).SelectMany(b => b).ToArray();
+        var tag = $"localhost/kmscluster-test-postgres:bookworm-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(recipe))[..12]}";
+        if ((await Podman.RunAsync("image", "exists", tag)).ExitCode != 0)
+        {
+            await ShellAsync(Repository.PathOf("tests/Deploy.Tests/postgres-image.sh"), [tag], TimeSpan.FromMinutes(8));
+            _log.Add($"made {tag} (mmdebstrap bookworm + postgresql)");
+        }
+        return tag;
+    }
+
     /// <summary>The Debian-made base for this runtime version: from podman's store, else made now.</summary>
     private async Task<string> DebianBaseAsync()
     {
