@@ -42,7 +42,7 @@ public sealed class ComposeRunTests(ContainerImages images, ITestOutputHelper ou
     {
         var compose = Yaml.ReadOne(Repository.PathOf("deploy/compose/compose.yaml"))!.AsObject();
         var services = compose["services"]!.AsObject();
-        services["postgres"]!["image"] = await images.PostgresImageAsync();
+        services["postgres"]!["image"] = await images.PostgresImage;
         foreach (var (name, node) in services.Where(s => s.Key != "postgres").ToList())
         {
             var service = node!.AsObject();

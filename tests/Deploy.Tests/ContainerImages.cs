@@ -22,7 +22,18 @@ public sealed class ContainerImages : IAsyncLifetime
     public string AuthorityImage => $"localhost/kmscluster-test/authority:{RunId}";
 
     /// <summary>What was done to get the images, for the tests' output.</summary>
-    public IReadOnlyList<string> Log => _log;
+    public IReadOnlyList<string> Log
+    {
+        get
+        {
+            lock (_log) return [.. _log];
+        }
+    }
+
+    private void Note(string line)
+    {
+        lock (_log) _log.Add(line);
+    }
 
     public async Task InitializeAsync()
     {
@@ -32,7 +43,9 @@ public sealed class ContainerImages : IAsyncLifetime
             throw new InvalidOperationException(
                 $"podman does not run ({version.StdErr.Trim()}): `source tests/podman-env.sh` installs it (tests/run.sh does)");
         }
-        _log.Add(version.StdOut.Trim() + (Podman.GlobalArgs.Count > 0 ? $" (with {string.Join(' ', Podman.GlobalArgs)}: cgroups v1 next to v2, which crun refuses)" : ""));
+        Note(version.StdOut.Trim() + (Podman.GlobalArgs.Count > 0 ? $" (with {string.Join(' ', Podman.GlobalArgs)}: cgroups v1 next to v2, which crun refuses)" : ""));
+        // The compose test's PostgreSQL image is made meanwhile (mostly downloads and dpkg, not CPU).
+        PostgresImage = PostgresImageAsync();
         Base = Environment.GetEnvironmentVariable("KMS_TEST_CONTAINER_BASE") is { Length: > 0 } given ? given : await DebianBaseAsync();
 
         var publish = Path.Combine(_work.Path, "publish");
@@ -42,19 +55,27 @@ public sealed class ContainerImages : IAsyncLifetime
         args.Add("--no-build");
 #endif
         await ShellAsync(Repository.PathOf("deploy/container/publish.sh"), args, TimeSpan.FromMinutes(5));
-        _log.Add($"published kms-node, kms, kms-authority to {publish}");
+        Note($"published kms-node, kms, kms-authority to {publish}");
 
         foreach (var (file, tag) in new[] { ("Containerfile", NodeImage), ("Containerfile.authority", AuthorityImage) })
         {
             string[] build = ["build", "--format", "docker", .. Podman.LimitArgs, "-f", Repository.PathOf($"deploy/container/{file}"),
                 "--target", "prepublished", "--build-arg", $"BASE={Base}", "-t", tag, publish];
             (await Podman.RunAsync(build, TimeSpan.FromMinutes(5))).OrThrow(Podman.Describe(build));
-            _log.Add($"built {tag} from deploy/container/{file} (target prepublished, BASE={Base})");
+            Note($"built {tag} from deploy/container/{file} (target prepublished, BASE={Base})");
         }
     }
 
     public async Task DisposeAsync()
     {
+        try
+        {
+            await PostgresImage;
+        }
+        catch (InvalidOperationException)
+        {
+            // Reported by the test that uses it.
+        }
         await Podman.RunAsync("rmi", "--force", NodeImage, AuthorityImage);
         _work.Dispose();
     }
@@ -62,7 +83,9 @@ public sealed class ContainerImages : IAsyncLifetime
     /// <summary>A PostgreSQL image made from Debian's packages (postgres-image.sh) that stands in for the compose
     /// file's docker.io/library/postgres, which cannot be pulled here; kept in podman's store under a name with
     /// its recipe's hash, so it is made once.</summary>
-    public async Task<string> PostgresImageAsync()
+    public Task<string> PostgresImage { get; private set; } = Task.FromResult("");
+
+    private async Task<string> PostgresImageAsync()
     {
         var recipe = new[] { "postgres-image.sh", "postgres-entrypoint" }
             .Select(f => File.ReadAllBytes(Repository.PathOf($"tests/Deploy.Tests/{f}"))).SelectMany(b => b).ToArray();
@@ -70,7 +93,7 @@ public sealed class ContainerImages : IAsyncLifetime
         if ((await Podman.RunAsync("image", "exists", tag)).ExitCode != 0)
         {
             await ShellAsync(Repository.PathOf("tests/Deploy.Tests/postgres-image.sh"), [tag], TimeSpan.FromMinutes(8));
-            _log.Add($"made {tag} (mmdebstrap bookworm + postgresql)");
+            Note($"made {tag} (mmdebstrap bookworm + postgresql)");
         }
         return tag;
     }
@@ -81,11 +104,11 @@ public sealed class ContainerImages : IAsyncLifetime
         var tag = $"localhost/kmscluster-test-base:bookworm-dotnet{Environment.Version}";
         if ((await Podman.RunAsync("image", "exists", tag)).ExitCode == 0)
         {
-            _log.Add($"base {tag}: reused from podman's image store");
+            Note($"base {tag}: reused from podman's image store");
             return tag;
         }
         await ShellAsync(Repository.PathOf("deploy/container/debian-base.sh"), [tag], TimeSpan.FromMinutes(8));
-        _log.Add($"base {tag}: made by deploy/container/debian-base.sh (mmdebstrap bookworm + this machine's .NET runtimes)");
+        Note($"base {tag}: made by deploy/container/debian-base.sh (mmdebstrap bookworm + this machine's .NET runtimes)");
         return tag;
     }
 
