@@ -34,6 +34,18 @@ public sealed partial class ContainerfileTests(ITestOutputHelper output)
         Assert.Matches(@"ARG BASE=mcr\.microsoft\.com/dotnet/aspnet:10\.0", File.ReadAllText(Repository.PathOf(file)));
     }
 
+    [Fact]
+    public void The_source_build_context_leaves_out_host_build_output_and_git_history()
+    {
+        // The SDK stage copies the repository root: obj/ from this machine would carry its paths into restore.
+        var ignored = File.ReadAllLines(Repository.PathOf(".dockerignore")).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        Assert.Contains("**/bin", ignored);
+        Assert.Contains("**/obj", ignored);
+        Assert.Contains(".git", ignored);
+        // ... but keeps what publish.sh needs.
+        Assert.DoesNotContain(ignored, pattern => pattern is "deploy" or "src" or "deploy/container" or "*.sh");
+    }
+
     /// <summary>Each stage's instructions (continuation lines joined, comments dropped), by stage name.</summary>
     private static Dictionary<string, List<string>> Stages(string text)
     {
