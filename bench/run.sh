@@ -9,6 +9,9 @@
 #   bench/run.sh [--seconds 15] [--warmup 10] [--skip-grants-off] [--skip-cluster] [--skip-growth] [--skip-signing] [--skip-registry]
 # Signing on vs off (issue 13): one node with --allow-unsigned loaded with v1 and with v2, target >= 0.9 x at D=1 and D=16.
 # Client registry on vs off (issue 14): two fresh nodes, target >= 0.95 x at D=1 and D=16; page queries on 1,000,000 rows.
+# Abuse limits (issue 15), alone: bench/run.sh --abuse [--seconds 5] [--warmup 3] [--abuse-rate 20000]: well-behaved
+# load (open loop) beside a connection flood, slow dribblers, a request flood and a garbage sender, one at a time,
+# throughput and p99 as ratios to the phase without an attacker, targets >= 0.8 x / <= 2 x. About a minute.
 # Failover time and cluster-vs-one-node throughput: dotnet run -c Release --project bench/ClusterBench
 set -euo pipefail
 cd "$(dirname "$0")/.."

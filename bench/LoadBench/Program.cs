@@ -8,11 +8,24 @@ using KmsCluster.Testing;
 // fills; the targets of issue 12, each printed as met or not met; signing on vs off (issue 13); the client registry
 // on vs off and page queries on 1,000,000 registry rows (issue 14); then cost growth.
 //   dotnet run -c Release --project bench/LoadBench -- [--seconds 15] [--warmup 10] [--skip-grants-off]
-//       [--skip-cluster] [--skip-growth] [--skip-signing] [--skip-registry]
-var seconds = Option("--seconds", 15);
-var warmup = Option("--warmup", 10);
+//       [--skip-cluster] [--skip-growth] [--skip-signing] [--skip-registry] | --registry-pages-only
+// With --abuse only the abuse limits section runs (issue 15): [--seconds 5] [--warmup 3] [--abuse-rate 20000].
+if (args.Contains("--registry-pages-only"))
+{
+    // Only the page queries on 1,000,000 registry rows (a few minutes): for work on the registry's queries.
+    await RegistryBench.PageQueriesAsync();
+    return 0;
+}
+var abuse = args.Contains("--abuse");
+var seconds = Option("--seconds", abuse ? 5 : 15);
+var warmup = Option("--warmup", abuse ? 3 : 10);
 var results = Directory.CreateTempSubdirectory("kms-bench-").FullName;
 Console.WriteLine($"kms load reports (JSON and text) go to {results}");
+if (abuse)
+{
+    await AbuseBench.RunAsync(results, seconds, warmup, Option("--abuse-rate", 20_000));
+    return 0;
+}
 Console.WriteLine($"each setup: {warmup} s warm-up, then {seconds} s per measurement; 1,000,000 simulated machines in the default fleet mix (full windows) unless said otherwise");
 
 var runs = new LoadRuns(results, seconds, warmup);

@@ -40,7 +40,8 @@ internal static class AdminApi
     /// unreadable, 4 a bad address or no token.
     /// </summary>
     public static async Task<int> ShowAsync<T>(CliOutput output, AdminOptions admin, ParseResult result, string path,
-        bool json, JsonTypeInfo<T> document, Action<T> print, CancellationToken cancellationToken, bool notFoundIsUsage = false)
+        bool json, JsonTypeInfo<T> document, Action<T> print, CancellationToken cancellationToken, bool notFoundIsUsage = false,
+        Func<T, int>? exitCode = null)
     {
         try
         {
@@ -51,13 +52,17 @@ internal static class AdminApi
                 return output.Fail(notFoundIsUsage && answer.Status == HttpStatusCode.NotFound ? ExitCodes.Usage : ExitCodes.Refused,
                     Failure(target, answer));
             }
+            var read = answer.Read(document);
             if (json)
             {
                 output.Out.WriteLine(answer.Body);
-                return ExitCodes.Activated;
             }
-            print(answer.Read(document));
-            return ExitCodes.Activated;
+            else
+            {
+                print(read);
+            }
+            // What the document says can decide the exit code (a part of it missing), in both forms.
+            return exitCode?.Invoke(read) ?? ExitCodes.Activated;
         }
         catch (UsageException e)
         {

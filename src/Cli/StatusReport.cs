@@ -57,8 +57,11 @@ internal sealed record StatusReport(
         }
         else
         {
-            var all = await Part(target, "windows", "/api/v1/windows", AdminJson.Http.IReadOnlyListWindowJson, timeout, cancellationToken);
-            windows = all.Value?.Select(w => new StatusWindow(w.Application, w.Owner, w, null)).ToArray() ?? [];
+            var all = await Part(target, "windows", "/api/v1/windows", AdminJson.Http.WindowsJson, timeout, cancellationToken);
+            windows = all.Value is { } listed
+                ? [.. listed.Windows.Select(w => new StatusWindow(w.Application, w.Owner, w, null)),
+                    .. listed.Unreachable.Select(u => new StatusWindow(u.Application, null, null, u.Error))]
+                : [];
             if (all.Error is not null) problems.Add(new StatusProblem("windows", all.Error));
         }
         problems.AddRange(windows.Where(w => w.Error is not null).Select(w => new StatusProblem("window " + w.Application, w.Error!)));

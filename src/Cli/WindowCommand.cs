@@ -5,7 +5,8 @@ using static KmsCluster.Cli.AdminApi;
 
 namespace KmsCluster.Cli;
 
-/// <summary><c>kms window --admin HOST:PORT [--application NAME] [--json]</c>: a node's contact windows.</summary>
+/// <summary><c>kms window --admin HOST:PORT [--application NAME] [--json]</c>: a node's contact windows; exit 5 when some
+/// window could not be reached (its owner down), the others shown.</summary>
 internal static class WindowCommand
 {
     public static Command Create(CliOutput output)
@@ -20,10 +21,16 @@ internal static class WindowCommand
             ? ShowAsync(output, admin, result, "/api/v1/windows/" + Uri.EscapeDataString(app), result.GetValue(json),
                 AdminJson.Http.WindowJson, window => Print(output, window), cancellationToken, notFoundIsUsage: true)
             : ShowAsync(output, admin, result, "/api/v1/windows", result.GetValue(json),
-                AdminJson.Http.IReadOnlyListWindowJson, windows =>
+                AdminJson.Http.WindowsJson, all =>
                 {
-                    foreach (var window in windows) Print(output, window);
-                }, cancellationToken, notFoundIsUsage: true));
+                    foreach (var window in all.Windows) Print(output, window);
+                    foreach (var missing in all.Unreachable)
+                    {
+                        output.Ansi.MarkupLine($"[bold]{Markup.Escape(missing.Application)}[/]: NOT FETCHED: {Markup.Escape(missing.Error)}");
+                    }
+                }, cancellationToken, notFoundIsUsage: true,
+                // As kms status: a window whose owner is down is a partial answer, not a failure of the command.
+                exitCode: all => all.Unreachable.Count > 0 ? ExitCodes.Partial : ExitCodes.Activated));
         return command;
     }
 

@@ -10,7 +10,8 @@ internal static class NodeCommandLine
     {
         var root = new RootCommand(
             "kms-node: a KmsCluster activation host. Every flag can also be set in appsettings.json (section \"Kms\") " +
-            "or as a KMS_* environment variable (e.g. KMS_ACTIVATION_INTERVAL=2h, KMS_LISTEN=127.0.0.1:1688,[::1]:1688).");
+            "or as a KMS_* environment variable (e.g. KMS_ACTIVATION_INTERVAL=2h, KMS_LISTEN=127.0.0.1:1688,[::1]:1688). " +
+            "Backups: kms-node backup --data DIR --out FILE, kms-node restore --from FILE --data NEWDIR (see kms-node backup --help).");
         var options = new Dictionary<NodeFlag, Option>();
         foreach (var flag in NodeFlags.All)
         {

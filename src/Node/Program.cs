@@ -1,6 +1,12 @@
 using KmsCluster.Node;
+using KmsCluster.Node.Backup;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Dns;
+
+if (BackupCommands.Handles(args))
+{
+    return await BackupCommands.RunAsync(args);
+}
 
 var (root, flagOptions) = NodeCommandLine.Create();
 var parsed = root.Parse(args);

@@ -58,8 +58,8 @@ public sealed class WindowCommandTests
     [Fact]
     public async Task Every_window_without_an_application()
     {
-        IReadOnlyList<WindowJson> windows = [Office with { Application = "windows", Name = "Windows", Contacts = [] }, Office];
-        await using var admin = FakeAdminApi.Start(windows, AdminJson.Http.IReadOnlyListWindowJson);
+        var windows = new WindowsJson([Office with { Application = "windows", Name = "Windows", Contacts = [] }, Office], []);
+        await using var admin = FakeAdminApi.Start(windows, AdminJson.Http.WindowsJson);
 
         var (exit, stdout, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken);
 
@@ -68,6 +68,23 @@ public sealed class WindowCommandTests
         Assert.Contains("Windows: count 2", stdout);
         Assert.Contains("no contacts in the last 30 days", stdout);
         Assert.Contains("Office: count 2", stdout);
+    }
+
+    [Fact]
+    public async Task A_window_the_node_could_not_reach_is_named_and_the_others_shown_with_exit_5()
+    {
+        var windows = new WindowsJson([Office], [new UnreachableWindowJson("windows", "window unavailable, retry later: Ask timed out")]);
+        await using var admin = FakeAdminApi.Start(windows, AdminJson.Http.WindowsJson);
+
+        var (exit, stdout, stderr) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken);
+
+        Assert.True(exit == ExitCodes.Partial, stderr);
+        Assert.Contains("Office: count 2", stdout);
+        Assert.Contains("windows: NOT FETCHED: window unavailable, retry later: Ask timed out", stdout);
+
+        (exit, stdout, _) = await CliTests.RunAsync("window", "--admin", admin.Address.ToString(), "--token", CliTests.TestToken, "--json");
+        Assert.Equal(ExitCodes.Partial, exit);
+        Assert.Equal("windows", Assert.Single(System.Text.Json.JsonSerializer.Deserialize(stdout, AdminJson.Http.WindowsJson)!.Unreachable).Application);
     }
 
     [Fact]

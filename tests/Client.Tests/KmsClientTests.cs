@@ -149,6 +149,20 @@ public sealed class KmsClientTests
     }
 
     [Fact]
+    public async Task When_every_server_is_busy_the_client_waits_the_retry_hint_before_asking_again()
+    {
+        // A hint far longer than RetryDelay and than the deadline: a client that honours it asks once and waits;
+        // one that ignored it would ask every RetryDelay until the deadline.
+        await using var busy = FakeKmsHost.Start("busy", HostReply.Error(ErrorCode.ServerBusy, "too many requests from this source", 60_000));
+        await using var client = new KmsClient([busy.Address], Options with { Deadline = TimeSpan.FromSeconds(2), RetryDelay = TimeSpan.FromMilliseconds(50) });
+
+        var answer = await client.RequestAsync(New()).WaitAsync(Patience);
+
+        Assert.Equal(ErrorCode.ServerBusy, answer.Result.Error.Code);
+        Assert.Equal(1, busy.RequestsReceived);
+    }
+
+    [Fact]
     public async Task After_a_failover_later_calls_stay_on_the_working_server_even_when_the_first_one_is_back()
     {
         // The first server drops the first connection, then would answer normally.

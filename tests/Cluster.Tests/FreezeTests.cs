@@ -31,6 +31,8 @@ public sealed class FreezeTests
                     "SELECT DISTINCT writer_uuid FROM journal WHERE persistence_id = $1", WindowsPersistenceId))
                 .Select(row => (string)row[0]!).ToArray();
             Assert.Single(frozenWriters);
+            // What an operator sees on a survivor meanwhile: every part answers or says what it could not reach.
+            await AdminDuringOutage.CheckAsync(cluster.Nodes.First(n => n is not null && n != frozen)!, cluster.ClusterPorts[owner], Settle);
             // Failure detection takes a few seconds; the survivors must take the window over meanwhile.
             await load.WaitForAnsweredAsync(load.Answered + 300, Settle);
             Assert.True(load.AcknowledgedBy(host => host != frozen.Name, frozenAt) > 0);

@@ -43,7 +43,7 @@ public sealed class CliTests
 
         var windowJson = await KmsCli.RunAsync("window", "--admin", node.AdminEndpoint, "--data", data.Path, "--json");
         Assert.Equal(0, windowJson.ExitCode);
-        Assert.Equal(["windows", "office"], JsonSerializer.Deserialize(windowJson.StdOut, AdminJson.Http.IReadOnlyListWindowJson)!.Select(w => w.Application));
+        Assert.Equal(["windows", "office"], JsonSerializer.Deserialize(windowJson.StdOut, AdminJson.Http.WindowsJson)!.Windows.Select(w => w.Application));
     }
 
     [Fact]

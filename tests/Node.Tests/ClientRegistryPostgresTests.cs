@@ -32,6 +32,15 @@ public sealed class ClientRegistryPostgresTests
             Assert.All(page.Clients, c => Assert.True(c.Cloned && c.Node == node.Name && c.Cmid == cmid));
             var stored = await postgres.QueryAsync("kms", "SELECT workstation, node FROM client_registry WHERE cmid = $1 ORDER BY workstation", cmid);
             Assert.Equal(["LAB-01", "LAB-02"], stored.Select(r => (string)r[0]!));
+            // Search (through pg_trgm's indexes, which the node made) and paging through the cursor.
+            var indexes = await postgres.QueryAsync("kms", "SELECT indexname FROM pg_indexes WHERE tablename = 'client_registry' AND indexdef LIKE '%gin_trgm_ops%' ORDER BY indexname");
+            Assert.Equal(["client_registry_search_cmid", "client_registry_search_workstation"], indexes.Select(r => (string)r[0]!));
+            Assert.Equal(["LAB-02"], (await admin.ClientsAsync("search=b-02")).Clients.Select(c => c.Workstation));
+            Assert.Equal(2, (await admin.ClientsAsync("search=" + cmid.ToString()[4..12].ToUpperInvariant())).Clients.Count);
+            var first = await admin.ClientsAsync("limit=1");
+            var rest = await admin.ClientsAsync("limit=1&after=" + first.Next);
+            Assert.Equal(page.Clients.Select(c => c.Workstation), first.Clients.Concat(rest.Clients).Select(c => c.Workstation));
+            Assert.Null(rest.Next);
             Assert.Equal(0, await node.StopGracefullyAsync());
         }
 

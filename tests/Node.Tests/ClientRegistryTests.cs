@@ -110,6 +110,7 @@ public sealed class ClientRegistryTests
     [InlineData("limit=ten", "limit")]
     [InlineData("after=not-a-cursor", "after")]
     [InlineData("search=", "search")]
+    [InlineData("search=ab", "search")]
     [InlineData("activated=true&activated=false", "activated")]
     [InlineData("colour=blue", "colour")]
     public async Task A_malformed_parameter_gets_400_naming_it(string query, string parameter)
@@ -183,7 +184,9 @@ public sealed class ClientRegistryTests
         }
         var now = DateTimeOffset.UtcNow;
         RegistryRows.Insert(Path.Combine(data.Path, "registry.db"), Enumerable.Range(0, 100_000).Select(i =>
-            new RegistryRows.Row(Guid.NewGuid(), "WS-" + i, i % 2 == 0 ? "windows-11-pro" : "windows-11-enterprise", now.AddMinutes(-i), i % 3 == 0)));
+            new RegistryRows.Row(Guid.NewGuid(), "WS-" + i, i % 2 == 0 ? "windows-11-pro" : "windows-11-enterprise", now.AddMinutes(-i), i % 3 == 0))
+            .Append(new RegistryRows.Row(Guid.NewGuid(), "PC_ACCT", "windows-11-pro", now.AddDays(-300), false))
+            .Append(new RegistryRows.Row(Guid.NewGuid(), "PCXACCT", "windows-11-pro", now.AddDays(-300), false)));
         await using var restarted = await NodeProcess.StartAsync(data.Path);
         using var admin = new AdminClient(restarted);
         var page = await admin.ClientsAsync("product=windows-11-pro&activated=true&silentFor=1d&limit=50");
@@ -192,6 +195,14 @@ public sealed class ClientRegistryTests
         Assert.NotNull(page.Next);
         var next = await admin.ClientsAsync("product=windows-11-pro&activated=true&silentFor=1d&limit=50&after=" + page.Next);
         Assert.True(next.Clients[0].LastContact <= page.Clients[^1].LastContact);
+
+        // Search: a rare text through the trigram index (WS-1234 and WS-12340 to WS-12349, newest first), a common one
+        // read in page order, and LIKE's wildcards taken literally.
+        Assert.Equal(new[] { 1234 }.Concat(Enumerable.Range(12340, 10)).Select(i => "WS-" + i),
+            (await admin.ClientsAsync("search=ws-1234")).Clients.Select(c => c.Workstation));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => "WS-" + i), (await admin.ClientsAsync("search=WS-")).Clients.Select(c => c.Workstation));
+        Assert.Equal(["PC_ACCT"], (await admin.ClientsAsync("search=c_acc")).Clients.Select(c => c.Workstation));
+        Assert.Empty((await admin.ClientsAsync("search=ws-1%25")).Clients);
 
         // kms clients pages through the cursor (1,000 rows a page) up to its limit, each row once.
         var (exit, stdout, stderr) = await KmsCli.RunAsync("clients", "--admin", restarted.AdminEndpoint, "--data", restarted.DataDirectory,
@@ -235,6 +246,29 @@ public sealed class ClientRegistryTests
         (exit, _, stderr) = await KmsCli.RunAsync("clients", "--admin", node.AdminEndpoint, "--data", node.DataDirectory, "--silent-for", "soon");
         Assert.Equal(4, exit);
         Assert.Contains("silentFor: ", stderr);
+    }
+
+    [Fact]
+    public async Task A_registry_of_the_first_schema_is_moved_into_the_current_one_at_start()
+    {
+        using var data = new TempDirectory();
+        var cmid = Guid.NewGuid();
+        RegistryRows.CreateFirstSchema(Path.Combine(data.Path, "registry.db"));
+        RegistryRows.Insert(Path.Combine(data.Path, "registry.db"),
+            [new(cmid, "FROM-V1", "windows-11-pro", DateTimeOffset.UtcNow.AddDays(-3), true)]);
+        await using var node = await NodeProcess.StartAsync(data.Path);
+        using var admin = new AdminClient(node);
+        var row = Assert.Single((await admin.ClientsAsync()).Clients);
+        Assert.Equal((cmid, "FROM-V1", true), (row.Cmid, row.Workstation, row.Activated));
+        Assert.Equal([cmid], (await admin.ClientsAsync("search=m-v1")).Clients.Select(c => c.Cmid));
+        await using var connection = await node.OpenConnectionAsync();
+        Assert.False((await connection.ActivateAsync(Requests.For("windows-11-pro", cmid, "FROM-V1"), Answer)).IsError);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while ((await admin.ClientsAsync()).Clients.Single().LastContact == row.LastContact && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        Assert.True((await admin.ClientsAsync()).Clients.Single().LastContact > row.LastContact);
     }
 
     private static (DateTimeOffset, Guid, string, string) Key(ClientJson c) => (c.LastContact, c.Cmid, c.Workstation, c.Application);

@@ -27,7 +27,7 @@ public sealed partial class AdminApiDocumentTests
         ("`GET /api/v1/host/dns`", AdminSamples.Dns, AdminJson.Http.DnsStatusJson, []),
         ("`GET /api/v1/host-keys`", AdminSamples.HostKeys, AdminJson.Http.IReadOnlyListHostKeyLedgerJson, ["key"]),
         ("`POST /api/v1/host-keys/{keyId}/reactivate`", AdminSamples.Reactivation, AdminJson.Http.ReactivationJson, []),
-        ("`GET /api/v1/windows`", AdminSamples.Windows, AdminJson.Http.IReadOnlyListWindowJson, []),
+        ("`GET /api/v1/windows`", AdminSamples.Windows, AdminJson.Http.WindowsJson, []),
         ("`GET /api/v1/cluster`", AdminSamples.Cluster, AdminJson.Http.ClusterJson, []),
         ("`GET /api/v1/stats`", AdminSamples.Stats, AdminJson.Http.StatsJson, ["byLicenseState", "byError"]),
         ("`GET /api/v1/node`", AdminSamples.NodeDocument, AdminJson.Http.NodeJson, []),

@@ -11,6 +11,7 @@ public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly TempDirectory _data = new();
     private readonly Func<int, string[]> _nodeArgs;
+    private bool _bootstrapped;
 
     private LocalCluster(string connectionString, int size, string splitBrain, Func<int, string[]> nodeArgs)
     {
@@ -61,6 +62,30 @@ public sealed class LocalCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// Creates database <paramref name="database"/> and starts <paramref name="size"/> nodes on it all at once,
+    /// without seeds (only the database and split brain flags of <see cref="JoinArgs"/>): nodes that find each
+    /// other themselves (--discovery, in <paramref name="nodeArgs"/>). Returns once every node serves.
+    /// </summary>
+    public static async Task<LocalCluster> StartBootstrappedAsync(PostgresServer server, string database, int size,
+        Func<int, string[]> nodeArgs)
+    {
+        await server.CreateDatabaseAsync(database);
+        var cluster = new LocalCluster(server.ConnectionString(database), size, "auto", nodeArgs) { _bootstrapped = true };
+        try
+        {
+            // None can serve before the others answer its bootstrap's probes: start them all, then wait.
+            var started = await Task.WhenAll(Enumerable.Range(0, size).Select(cluster.StartBoundNodeAsync));
+            await Task.WhenAll(started.Select(node => node.WaitUntilServingAsync()));
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
     /// <summary>Starts (or restarts) node <paramref name="index"/> with its own data directory.</summary>
     public async Task<NodeProcess> StartNodeAsync(int index)
     {
@@ -68,21 +93,38 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             await previous.DisposeAsync();
         }
-        var node = await NodeProcess.StartAsync(Path.Combine(_data.Path, $"node{index}"),
-        [
-            "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(), .. JoinArgs, .. _nodeArgs(index),
-        ]);
+        var node = await NodeProcess.StartAsync(DataDirectory(index), NodeArgs(index));
         Nodes[index] = node;
         return node;
     }
+
+    /// <summary>Starts node <paramref name="index"/> and returns once its endpoints are bound; it is in
+    /// <see cref="Nodes"/> from then on, so disposing the cluster stops it whatever happens next.</summary>
+    private async Task<NodeProcess> StartBoundNodeAsync(int index)
+    {
+        var node = await NodeProcess.StartBoundAsync(DataDirectory(index), NodeArgs(index));
+        Nodes[index] = node;
+        return node;
+    }
+
+    private string DataDirectory(int index) => Path.Combine(_data.Path, $"node{index}");
+
+    private string[] NodeArgs(int index) =>
+    [
+        "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(),
+        .. _bootstrapped ? DatabaseArgs : JoinArgs, .. _nodeArgs(index),
+    ];
 
     /// <summary>What a node needs to join this cluster: the seeds (the first two nodes), the database and the split
     /// brain strategy.</summary>
     public string[] JoinArgs =>
     [
         .. ClusterPorts.Take(Math.Min(2, ClusterPorts.Length)).SelectMany(port => new[] { "--seed", $"127.0.0.1:{port}" }),
-        "--db", ConnectionString, "--split-brain", SplitBrain,
+        .. DatabaseArgs,
     ];
+
+    /// <summary>The database and split brain flags every node of this cluster has, seeds or not.</summary>
+    public string[] DatabaseArgs => ["--db", ConnectionString, "--split-brain", SplitBrain];
 
     /// <summary>The index of the node with this cluster address (akka.tcp://NAME@127.0.0.1:PORT).</summary>
     public int IndexOf(string clusterAddress) =>

@@ -26,6 +26,24 @@ public sealed class RawConnection : IAsyncDisposable
         return new RawConnection(socket);
     }
 
+    /// <summary>Connects to 127.0.0.1:<paramref name="port"/> from <paramref name="source"/> (any 127.0.0.x on Linux
+    /// loopback), so that one test can be several client addresses.</summary>
+    public static async Task<RawConnection> OpenFromAsync(System.Net.IPAddress source, int port)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.Bind(new System.Net.IPEndPoint(source, 0));
+            await socket.ConnectAsync("127.0.0.1", port);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        return new RawConnection(socket);
+    }
+
     public async Task SendAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
 
     public async Task SendRequestAsync(uint requestId, ActivationRequest request) =>

@@ -8,6 +8,28 @@ public static class RegistryRows
 {
     public sealed record Row(Guid Cmid, string Workstation, string Product, DateTimeOffset LastContact, bool Activated);
 
+    /// <summary>The registry's table as the first nodes made it (schema 1: keyed by application, CMID and
+    /// workstation, no row key, no search index), for the test that a node moves it into the current schema.</summary>
+    public static void CreateFirstSchema(string database)
+    {
+        using var connection = new SqliteConnection($"Data Source={database}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode=WAL;
+            CREATE TABLE client_registry (
+                application_id TEXT NOT NULL, cmid TEXT NOT NULL, workstation TEXT NOT NULL, product_id TEXT NOT NULL,
+                vm INTEGER NOT NULL, first_contact INTEGER NOT NULL, last_contact INTEGER NOT NULL,
+                last_count INTEGER NOT NULL, activated INTEGER NOT NULL, valid_until INTEGER, node TEXT NOT NULL,
+                PRIMARY KEY (application_id, cmid, workstation)) WITHOUT ROWID;
+            CREATE INDEX client_registry_recent ON client_registry (last_contact, cmid, workstation, application_id);
+            CREATE INDEX client_registry_cmid ON client_registry (cmid);
+            CREATE INDEX client_registry_product ON client_registry (product_id, last_contact);
+            CREATE INDEX client_registry_valid_until ON client_registry (valid_until);
+            """;
+        command.ExecuteNonQuery();
+    }
+
     public static void Insert(string database, IEnumerable<Row> rows)
     {
         using var connection = new SqliteConnection($"Data Source={database}");

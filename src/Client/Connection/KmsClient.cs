@@ -112,6 +112,9 @@ public sealed class KmsClient : IAsyncDisposable
         CancellationToken cancellationToken = default) =>
         RequestWithFailoverAsync(request, connectPerRequest ?? throw new ArgumentNullException(nameof(connectPerRequest)), cancellationToken);
 
+    /// <summary>The longest server-busy hint a client waits (an hour): longer ones are a broken host.</summary>
+    private const uint MaxRetryHintMilliseconds = 3_600_000;
+
     private async Task<KmsAnswer> RequestWithFailoverAsync(ActivationRequest request, ConnectPerRequestClient? connectPerRequest,
         CancellationToken cancellationToken)
     {
@@ -121,6 +124,7 @@ public sealed class KmsClient : IAsyncDisposable
         KmsAnswer? lastRetryable = null;
         Exception? lastFailure = null;
         var failures = 0;
+        var retryHint = TimeSpan.Zero; // the longest retry-after of this round's retryable errors
         while (true)
         {
             var slot = AcquireCurrent();
@@ -150,6 +154,8 @@ public sealed class KmsClient : IAsyncDisposable
                     return new KmsAnswer(slot.Server, result);
                 }
                 lastRetryable = new KmsAnswer(slot.Server, result);
+                // Bounded by the deadline anyway; capped so that a wild hint stays a valid delay.
+                retryHint = TimeSpan.FromMilliseconds(Math.Max(retryHint.TotalMilliseconds, Math.Min(result.Error.RetryAfterMilliseconds, MaxRetryHintMilliseconds)));
                 reason = $"{slot.Server} answered {result.Error.Code.Name()}: {result.Error.Message}";
                 // The connection is healthy: let requests already on it get their answers.
                 abandon = false;
@@ -182,7 +188,9 @@ public sealed class KmsClient : IAsyncDisposable
                 await RediscoverAsync(slot, wholeRound, deadline.Token);
                 if (wholeRound)
                 {
-                    await Task.Delay(_options.RetryDelay, deadline.Token);
+                    // Every host failed: wait as long as the hosts asked (server-busy's hint), at least RetryDelay.
+                    await Task.Delay(retryHint > _options.RetryDelay ? retryHint : _options.RetryDelay, deadline.Token);
+                    retryHint = TimeSpan.Zero;
                 }
             }
             catch (OperationCanceledException)

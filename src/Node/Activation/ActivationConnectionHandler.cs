@@ -1,4 +1,5 @@
 using KmsCluster.Node.Configuration;
+using KmsCluster.Node.Limits;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
@@ -8,6 +9,9 @@ namespace KmsCluster.Node.Activation;
 public sealed partial class ActivationConnectionHandler(
     ActivationService service,
     NodeOptions options,
+    LimitStats limitStats,
+    NodePendingAnswers pending,
+    SourceRateLimiter rate,
     IHostApplicationLifetime lifetime,
     ILogger<ActivationConnectionHandler> log) : ConnectionHandler
 {
@@ -19,10 +23,19 @@ public sealed partial class ActivationConnectionHandler(
         var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
             ?? CancellationToken.None;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closeRequested, lifetime.ApplicationStopping);
-        var session = new ActivationSession(connection.Transport, service, SessionLimits.From(options), connection.RemoteEndPoint);
-        if (await session.RunAsync(stop.Token) == SessionEnd.Idle)
+        // Set by the ConnectionLimiter in front of this handler; an exempt source has no rate bucket.
+        var source = connection.Features.Get<ConnectionSource>() ?? new ConnectionSource(SourceKey.Of(connection.RemoteEndPoint), Exempt: false);
+        var admission = new RequestAdmission(limitStats, pending, rate, source.Exempt ? null : rate.BucketFor(source.Source));
+        var session = new ActivationSession(connection.Transport, service, SessionLimits.From(options), admission, limitStats,
+            connection.RemoteEndPoint);
+        switch (await session.RunAsync(stop.Token))
         {
-            LogIdle(connection.ConnectionId, connection.RemoteEndPoint);
+            case SessionEnd.Idle:
+                LogIdle(connection.ConnectionId, connection.RemoteEndPoint);
+                break;
+            case SessionEnd.FrameTimeout:
+                LogFrameTimeout(connection.ConnectionId, connection.RemoteEndPoint);
+                break;
         }
         LogClosed(connection.ConnectionId);
     }
@@ -32,6 +45,9 @@ public sealed partial class ActivationConnectionHandler(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Remote} idle; closed")]
     private partial void LogIdle(string connectionId, System.Net.EndPoint? remote);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Remote} did not complete a frame in time; closed")]
+    private partial void LogFrameTimeout(string connectionId, System.Net.EndPoint? remote);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} closed")]
     private partial void LogClosed(string connectionId);

@@ -7,6 +7,7 @@ using KmsCluster.Actors.Hosting;
 using KmsCluster.Actors.Windows;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Hosting;
+using KmsCluster.Node.Limits;
 using Microsoft.AspNetCore.Connections;
 
 using KmsCluster.Node.Licensing;
@@ -21,11 +22,13 @@ public static class ActivationHosting
     {
         var endpoints = new ActivationEndpoints();
         builder.Services.AddSingleton(endpoints);
+        var connections = builder.Services.AddAbuseLimits(options);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var endpoint in options.Listen)
             {
-                endpoints.Listen(kestrel, endpoint, listen => listen.UseConnectionHandler<ActivationConnectionHandler>());
+                // The limiter first: a connection over a limit never reaches the handler.
+                endpoints.Listen(kestrel, endpoint, listen => listen.Use(connections.Wrap).UseConnectionHandler<ActivationConnectionHandler>());
             }
         });
         builder.Services.AddSingleton<NodeStats>();

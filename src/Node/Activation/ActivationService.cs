@@ -110,7 +110,10 @@ public sealed partial class ActivationService(
 
     /// <summary>A request frame that could not be decoded or is of a version this host does not speak.</summary>
     /// <param name="version">The frame's envelope version, for the request log.</param>
-    public ErrorResponse RefusedFrame(ErrorCode code, string message, IResponseSink sink, byte version)
+    /// <param name="closing">The stream itself is broken (or a frame timed out) and the connection closes: logged at
+    /// Debug only, because a garbage sender opens such connections as fast as it can and would flood the log; the
+    /// metrics count them (kms_connections_cut_total).</param>
+    public ErrorResponse RefusedFrame(ErrorCode code, string message, IResponseSink sink, byte version, bool closing = false)
     {
         stats.RequestReceived();
         if (requestLog.Enabled)
@@ -120,7 +123,28 @@ public sealed partial class ActivationService(
                 Time = time.GetUtcNow(), ProtocolVersion = version, Error = code, Message = message, Remote = sink.Remote,
             });
         }
-        return Refused(code, message);
+        if (!closing) return Refused(code, message);
+        stats.Failed(code);
+        LogStreamClosed(code.Name(), message, sink.Remote);
+        return new ErrorResponse(code, 0, message);
+    }
+
+    /// <summary>A frame turned away by the abuse limits with a retryable server-busy and a retry hint. Counted and
+    /// request-logged like any refusal, but not logged as a warning each: a flood would flood the log.</summary>
+    public ErrorResponse Busy(string message, TimeSpan retryAfter, IResponseSink sink, byte version)
+    {
+        stats.RequestReceived();
+        stats.Failed(ErrorCode.ServerBusy);
+        if (requestLog.Enabled)
+        {
+            requestLog.Add(new RequestLogEntry
+            {
+                Time = time.GetUtcNow(), ProtocolVersion = version, Error = ErrorCode.ServerBusy, Message = message, Remote = sink.Remote,
+            });
+        }
+        // 0 means "no hint" on the wire: a hint rounds up to at least a millisecond.
+        var hint = (uint)Math.Clamp(Math.Ceiling(retryAfter.TotalMilliseconds), 1, uint.MaxValue);
+        return new ErrorResponse(ErrorCode.ServerBusy, hint, message);
     }
 
     /// <summary>A decoded request refused (<paramref name="product"/> null when the catalogue does not know it).</summary>
@@ -204,6 +228,9 @@ public sealed partial class ActivationService(
         Message = "Activation request {Cmid} from {Workstation}: product {Product}, state {LicenseState} ({MinutesLeft} min left), client needs {RequiredCount}, vm {VirtualMachine}; count {Count}/{Threshold}, activated {Activated}")]
     private partial void LogActivation(Guid cmid, string workstation, string product, string licenseState, uint minutesLeft,
         ushort requiredCount, bool virtualMachine, int count, int threshold, bool activated);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stream from {Remote} refused and closed ({Code}): {Reason}")]
+    private partial void LogStreamClosed(string code, string reason, System.Net.EndPoint? remote);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request refused ({Code}): {Reason}")]
     private partial void LogRefused(string code, string reason);

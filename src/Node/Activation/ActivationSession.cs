@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Licensing;
+using KmsCluster.Node.Limits;
 using KmsCluster.Protocol.Transport;
 using KmsCluster.Protocol.Wire;
 using Microsoft.AspNetCore.Connections;
@@ -15,6 +17,8 @@ namespace KmsCluster.Node.Activation;
 /// <see cref="SessionLimits.MaxRequestsInFlight"/> requests are in flight: beyond that the session stops reading,
 /// which pushes back on the client. A frame whose envelope is broken gets an error and the connection closes
 /// after it (nothing after it can be trusted); a bad body or an unknown version only costs that one request.
+/// A frame whose first byte came must be complete within <see cref="SessionLimits.FrameTimeout"/>, however steadily
+/// its bytes trickle in; every frame passes <see cref="RequestAdmission"/> (rate per source, pending on the node).
 /// </summary>
 internal sealed class ActivationSession : IResponseSink
 {
@@ -22,18 +26,27 @@ internal sealed class ActivationSession : IResponseSink
     private readonly ActivationService _service;
     private readonly SessionLimits _limits;
     private readonly RequestSlots _slots;
+    private readonly RequestAdmission _admission;
+    private readonly LimitStats _limitStats;
     private readonly OutboundFrameWriter _answers;
     private readonly Lock _certificateGate = new();
     private CertifiedKey[] _certificatesSent = []; // replaced whole under the gate, read without it
 
-    public ActivationSession(IDuplexPipe transport, ActivationService service, SessionLimits limits, System.Net.EndPoint? remote = null)
+    public ActivationSession(IDuplexPipe transport, ActivationService service, SessionLimits limits, RequestAdmission admission,
+        LimitStats limitStats, System.Net.EndPoint? remote = null)
     {
         Remote = remote;
         _transport = transport;
         _service = service;
         _limits = limits;
+        _admission = admission;
+        _limitStats = limitStats;
         _slots = new RequestSlots(limits.MaxRequestsInFlight);
-        _answers = new OutboundFrameWriter(transport.Output, FlushTiming.Immediate, flushed: _slots.Return);
+        _answers = new OutboundFrameWriter(transport.Output, FlushTiming.Immediate, flushed: count =>
+        {
+            _slots.Return(count);
+            _admission.Answered(count);
+        });
     }
 
     /// <summary>Serves the connection until the client closes it, breaks the stream, stays idle or
@@ -89,9 +102,22 @@ internal sealed class ActivationSession : IResponseSink
     {
         var input = _transport.Input;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        long frameStarted = 0; // when the first byte of the frame still incomplete came (Stopwatch); 0: none
         while (true)
         {
-            idle.CancelAfter(_limits.IdleTimeout);
+            // Idle counts silence; the frame timeout counts from a frame's first byte, so trickling bytes (each of
+            // which resets the idle timer) cannot hold a connection open.
+            var wait = _limits.IdleTimeout;
+            var frameDue = false;
+            if (frameStarted != 0)
+            {
+                var left = _limits.FrameTimeout - Stopwatch.GetElapsedTime(frameStarted);
+                if (left <= wait)
+                {
+                    (wait, frameDue) = (left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), true);
+                }
+            }
+            idle.CancelAfter(wait);
             ReadResult result;
             try
             {
@@ -99,7 +125,12 @@ internal sealed class ActivationSession : IResponseSink
             }
             catch (OperationCanceledException)
             {
-                return stop.IsCancellationRequested ? SessionEnd.Stopped : SessionEnd.Idle;
+                if (stop.IsCancellationRequested) return SessionEnd.Stopped;
+                if (!frameDue) return SessionEnd.Idle;
+                _limitStats.FrameTimedOut();
+                SendStreamError(0, _service.RefusedFrame(ErrorCode.MalformedRequest,
+                    $"a frame did not complete within {_limits.FrameTimeout.TotalSeconds:0.###} s of its first byte; closing the connection", this, 0, closing: true));
+                return SessionEnd.FrameTimeout;
             }
             catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException)
             {
@@ -108,6 +139,7 @@ internal sealed class ActivationSession : IResponseSink
 
             var buffer = result.Buffer;
             var close = false;
+            var frames = 0;
             try
             {
                 while (FrameReader.TryParse(buffer, out var consumed, out _, out var frame))
@@ -117,16 +149,20 @@ internal sealed class ActivationSession : IResponseSink
                         close = true;
                         break;
                     }
-                    Handle(frame);
+                    Admit(frame);
+                    frames++;
                     buffer = buffer.Slice(consumed);
                 }
             }
             catch (FrameException e)
             {
                 // The envelope is broken: nothing after it can be trusted. Answer and close.
-                SendStreamError(e.RequestId, _service.RefusedFrame(e.Code, e.Message + "; closing the connection", this, 0));
+                _limitStats.BrokenStream();
+                SendStreamError(e.RequestId, _service.RefusedFrame(e.Code, e.Message + "; closing the connection", this, 0, closing: true));
                 close = true;
             }
+            // What is left is the start of the next frame: it started in this read when a frame ended in it.
+            frameStarted = buffer.IsEmpty ? 0 : frameStarted == 0 || frames > 0 ? Stopwatch.GetTimestamp() : frameStarted;
 
             if (result.IsCompleted && !close && !buffer.IsEmpty)
             {
@@ -139,6 +175,17 @@ internal sealed class ActivationSession : IResponseSink
                 return stop.IsCancellationRequested ? SessionEnd.Stopped : SessionEnd.Closed;
             }
         }
+    }
+
+    /// <summary>Serves a frame, or answers it server-busy when its source is over its rate or the node is full.</summary>
+    private void Admit(in Frame frame)
+    {
+        if (_admission.Admit() is { } busy)
+        {
+            SendError(frame.RequestId, _service.Busy(busy.Message, busy.RetryAfter, this, frame.Version), frame.Version);
+            return;
+        }
+        Handle(frame);
     }
 
     /// <summary>Answers or submits one frame; each frame holds one slot until its answer is written. A v1 request is
@@ -203,15 +250,19 @@ internal enum SessionEnd
 
     /// <summary>The server is shutting down or asked the connection to close.</summary>
     Stopped,
+
+    /// <summary>A frame that had started did not complete within the frame timeout.</summary>
+    FrameTimeout,
 }
 
 /// <summary>What a session needs of the node's options.</summary>
 /// <param name="MaxRequestsInFlight">Requests of one connection taken before their answers are written.</param>
 /// <param name="IdleTimeout">A connection that sends nothing for this long is closed.</param>
 /// <param name="DrainTimeout">How long a closing connection waits for the answers it owes.</param>
-internal readonly record struct SessionLimits(int MaxRequestsInFlight, TimeSpan IdleTimeout, TimeSpan DrainTimeout)
+/// <param name="FrameTimeout">A frame must be complete this long after its first byte came.</param>
+internal readonly record struct SessionLimits(int MaxRequestsInFlight, TimeSpan IdleTimeout, TimeSpan DrainTimeout, TimeSpan FrameTimeout)
 {
     // An answer owed comes within the window timeout (a retryable error at worst); give the write 5 s more.
     public static SessionLimits From(NodeOptions options) =>
-        new(options.MaxRequestsPerConnection, options.IdleTimeout, options.WindowTimeout + TimeSpan.FromSeconds(5));
+        new(options.MaxRequestsPerConnection, options.IdleTimeout, options.WindowTimeout + TimeSpan.FromSeconds(5), options.Limits.FrameTimeout);
 }

@@ -27,17 +27,22 @@ public static class AdminApi
         app.MapGet("/api/v1/windows", async (ActorRegistry registry, ProductCatalog catalog, NodeOptions options) =>
         {
             var region = registry.Get<ActivationWindowRegion>();
-            try
+            var gateways = ((ContactGatewaysRef)registry.Get<ContactGatewaysRef>()).Gateways;
+            // Each window on its own: one whose owner is down is listed as unreachable, the others still answer.
+            var asked = await Task.WhenAll(catalog.Applications.Select(async a =>
             {
-                var views = await Task.WhenAll(catalog.Applications.Select(a => AskWindow(region, a, options)));
-                var gateways = ((ContactGatewaysRef)registry.Get<ContactGatewaysRef>()).Gateways;
-                return Results.Json(views.Select(v => Window(v.Application, v.View, catalog, gateways)).ToArray(),
-                    AdminJson.Http.IReadOnlyListWindowJson);
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
-            {
-                return Unavailable(e);
-            }
+                try
+                {
+                    var (application, view) = await AskWindow(region, a, options);
+                    return ((WindowJson?)Window(application, view, catalog, gateways), (UnreachableWindowJson?)null);
+                }
+                catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
+                {
+                    return ((WindowJson?)null, new UnreachableWindowJson(a.Slug, $"window unavailable, retry later: {e.Message}"));
+                }
+            }));
+            return Results.Json(new WindowsJson([.. asked.Select(w => w.Item1).OfType<WindowJson>()],
+                [.. asked.Select(w => w.Item2).OfType<UnreachableWindowJson>()]), AdminJson.Http.WindowsJson);
         });
 
         app.MapGet("/api/v1/windows/{application}", async (string application, ActorRegistry registry,
@@ -90,9 +95,13 @@ public static class AdminApi
         });
 
         app.MapGet("/api/v1/stats", (NodeStats stats, HostIdentity host, RequestLog requestLog,
-            Registry.RegistryFeed registryFeed) => Results.Json(new StatsJson(
+            Registry.RegistryFeed registryFeed, Limits.LimitStats limits, Limits.ConnectionLimiter connections,
+            Limits.NodePendingAnswers pending, Limits.SourceRateLimiter rate) => Results.Json(new StatsJson(
             host.Name, host.Id, stats.StartedAt, stats.Total, stats.FailedCount, stats.Activated, stats.NotActivated,
-            stats.ByLicenseState(), stats.ByError(), RequestLogCounters(requestLog), registryFeed.Stats()), AdminJson.Http.StatsJson));
+            stats.ByLicenseState(), stats.ByError(), RequestLogCounters(requestLog), registryFeed.Stats(),
+            new LimitsJson(connections.Open, limits.RefusedNodeConnections, limits.RefusedSourceConnections, limits.FrameTimeouts,
+                limits.BrokenStreams, limits.ThrottledSourceRequests, limits.ThrottledNodeRequests, pending.Pending, rate.Buckets)),
+            AdminJson.Http.StatsJson));
 
         app.MapGet("/api/v1/node", (NodeStats stats, HostIdentity host, NodeOptions options, ActivationEndpoints activation,
             AdminEndpoints admin, ActorSystem system, JournalStore store) => Results.Json(new NodeJson(

@@ -60,9 +60,13 @@ public static class KmsClusterHosting
             }
         });
         akka.WithActorSystemLivenessCheck().WithAkkaClusterReadinessCheck();
-        if (options.Seeds.Count == 0)
+        if (options.Discovery is { } discovery)
         {
-            // Without seeds a node is a cluster of its own: it joins itself.
+            akka.AddClusterBootstrap(discovery);
+        }
+        else if (options.Seeds.Count == 0)
+        {
+            // Without seeds or discovery a node is a cluster of its own: it joins itself.
             akka.AddStartup((system, _) =>
             {
                 var cluster = Akka.Cluster.Cluster.Get(system);

@@ -28,7 +28,7 @@ public static class NodeFlags
     public static readonly NodeFlag ClusterPort = new("cluster-port", "PORT", "0",
         "cluster (remoting) port; seed nodes need a fixed one");
     public static readonly NodeFlag Seed = new("seed", "HOST:PORT", "",
-        "a seed node's cluster endpoint; repeat for each seed; needs --db", Repeatable: true);
+        "a seed node's cluster endpoint; repeat for each seed; needs --db; not with --discovery, which finds the members instead", Repeatable: true);
     public static readonly NodeFlag Db = new("db", "CONNECTION", "",
         "PostgreSQL connection string of the journal all nodes share (Host=..;Database=..;Username=..;Password=..); without it the node keeps its own SQLite file and stays alone");
     public static readonly NodeFlag SplitBrain = new("split-brain", "STRATEGY", "auto",
@@ -58,7 +58,7 @@ public static class NodeFlags
     public static readonly IReadOnlyList<NodeFlag> All =
     [
         Listen, Admin, Data, ActivationInterval, RenewalInterval, Name, IdleTimeout, MaxRequestsPerConnection,
-        WindowTimeout, GrantLease, LogLevel, ClusterHost, ClusterPort, Seed, Db, SplitBrain, .. SecurityFlags.All, .. DnsFlags.All, HostKey,
+        WindowTimeout, GrantLease, .. LimitFlags.All, LogLevel, ClusterHost, ClusterPort, Seed, .. DiscoveryFlags.All, Db, SplitBrain, .. SecurityFlags.All, .. DnsFlags.All, HostKey,
         AuthorityKey, AuthorityUrl, AuthorityKeys, HostOs, Catalog, AllowUnsigned, ClientRegistry, ClientRetention,
         ReadyFile, .. TelemetryFlags.All, .. RequestLogFlags.All,
     ];

@@ -16,6 +16,9 @@ public sealed record NodeOptions
     public required int MaxRequestsPerConnection { get; init; }
     public required TimeSpan WindowTimeout { get; init; }
 
+    /// <summary>What broken or hostile clients may take (--max-connections, --frame-timeout, --source-rate ...).</summary>
+    public AbuseLimits Limits { get; init; } = AbuseLimits.Default;
+
     /// <summary>How long a full window's grant lasts unless renewed; zero: no grants.</summary>
     public required TimeSpan GrantLease { get; init; }
 
@@ -41,8 +44,11 @@ public sealed record NodeOptions
     /// <summary>Remoting port; 0 picks a free one (fine for nodes that are not seeds).</summary>
     public required int ClusterPort { get; init; }
 
-    /// <summary>Seed nodes to join; empty: the node forms a cluster of its own.</summary>
+    /// <summary>Seed nodes to join; empty: the node forms a cluster of its own, unless <see cref="Discovery"/> is set.</summary>
     public required IReadOnlyList<SeedNode> Seeds { get; init; }
+
+    /// <summary>Cluster bootstrap through discovery (--discovery); null: <see cref="Seeds"/> decide.</summary>
+    public ClusterDiscovery? Discovery { get; init; }
 
     /// <summary>PostgreSQL connection string of the shared journal; null: the node's own SQLite file.</summary>
     public required string? Database { get; init; }

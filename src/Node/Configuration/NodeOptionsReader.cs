@@ -88,6 +88,7 @@ public static class NodeOptionsReader
             IdleTimeout = idle,
             MaxRequestsPerConnection = maxRequests,
             WindowTimeout = windowTimeout,
+            Limits = AbuseLimits.Read(settings),
             GrantLease = grantLease,
             LogLevel = logLevel,
             ReadyFile = readyFile.Length == 0 ? null : Path.GetFullPath(readyFile),
@@ -100,6 +101,7 @@ public static class NodeOptionsReader
             Licensing = licensing,
             AdminTokenFile = adminTokenFile.Length == 0 ? null : Path.GetFullPath(adminTokenFile),
             ClusterTls = ClusterTlsSettings.Read(settings),
+            Discovery = ClusterDiscovery.Read(settings, clusterHost, Environment.GetEnvironmentVariable),
             Otlp = OtlpExport.Read(settings),
             AllowUnsigned = Dns.DnsPublishing.ParseSwitch(One(NodeFlags.AllowUnsigned), NodeFlags.AllowUnsigned.Flag),
             ClientRegistry = Dns.DnsPublishing.ParseSwitch(One(NodeFlags.ClientRegistry), NodeFlags.ClientRegistry.Flag),
@@ -143,7 +145,11 @@ public static class NodeOptionsReader
         return (host, port, seeds, database, splitBrain);
     }
 
-    private static SeedNode ParseSeed(string text)
+    private static SeedNode ParseSeed(string text) =>
+        ParseHostPort(text, NodeFlags.Seed.Flag, "10.0.0.5:4053, kms-a.corp.example:4053, [fd00::5]:4053");
+
+    /// <summary>HOST:PORT with a fixed port (IPv6 in brackets), or a one-line error that names <paramref name="flag"/>.</summary>
+    internal static SeedNode ParseHostPort(string text, string flag, string examples)
     {
         var trimmed = text.Trim();
         var colon = trimmed.LastIndexOf(':');
@@ -160,8 +166,7 @@ public static class NodeOptionsReader
             !int.TryParse(trimmed[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) ||
             port is < 1 or > 65535)
         {
-            throw new NodeOptionsException(
-                $"{NodeFlags.Seed.Flag}: \"{text}\" is not HOST:PORT with a fixed port (examples: 10.0.0.5:4053, kms-a.corp.example:4053, [fd00::5]:4053)");
+            throw new NodeOptionsException($"{flag}: \"{text}\" is not HOST:PORT with a fixed port (examples: {examples})");
         }
         return new SeedNode(host, port);
     }

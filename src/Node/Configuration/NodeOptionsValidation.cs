@@ -18,6 +18,24 @@ public sealed class NodeOptionsValidation : IValidateOptions<NodeOptions>
             return ValidateOptionsResult.Fail(
                 $"{NodeFlags.Seed.Flag}: joining a cluster needs {NodeFlags.Db.Flag}: the nodes of a cluster share one PostgreSQL journal, and a node's SQLite file must never have a second writer");
         }
+        if (options.Discovery is { } discovery)
+        {
+            if (options.Seeds.Count > 0)
+            {
+                return ValidateOptionsResult.Fail(
+                    $"{NodeFlags.Seed.Flag} and {DiscoveryFlags.Discovery.Flag} {discovery.Method.ToString().ToLowerInvariant()} exclude each other: the bootstrap finds the members itself (Akka.Management skips it when seed nodes are set)");
+            }
+            if (options.Database is null)
+            {
+                return ValidateOptionsResult.Fail(
+                    $"{DiscoveryFlags.Discovery.Flag}: forming a cluster needs {NodeFlags.Db.Flag}: the nodes of a cluster share one PostgreSQL journal");
+            }
+            if (options.Admin.Port == discovery.ManagementPort)
+            {
+                return ValidateOptionsResult.Fail(
+                    $"{DiscoveryFlags.ManagementPort.Flag}: {discovery.ManagementPort} is the admin port too; the management endpoint needs its own");
+            }
+        }
         if (options.SplitBrain == SplitBrainStrategy.LeaseMajority && options.Database is null)
         {
             return ValidateOptionsResult.Fail(

@@ -12,6 +12,9 @@ public static class ClientQueryParser
     public const int MaxLimit = 1000;
     private const int MaxSearchLength = 200;
 
+    /// <summary>The search indexes hold three-character pieces of the text: a shorter one would read every row.</summary>
+    private const int MinSearchLength = 3;
+
     private static readonly string[] Known = ["product", "activated", "expiringWithin", "silentFor", "search", "limit", "after"];
 
     public static bool TryParse(IQueryCollection parameters, ProductCatalog catalog, DateTimeOffset now, out ClientQuery query,
@@ -59,9 +62,9 @@ public static class ClientQueryParser
                     query = query with { SilentFor = silent };
                     break;
                 case "search":
-                    if (text.Trim().Length == 0 || text.Length > MaxSearchLength)
+                    if (text.Trim().Length < MinSearchLength || text.Length > MaxSearchLength)
                     {
-                        error = $"search: give 1 to {MaxSearchLength} characters of a CMID or workstation name";
+                        error = $"search: give {MinSearchLength} to {MaxSearchLength} characters of a CMID or workstation name";
                         return false;
                     }
                     query = query with { Search = text.Trim() };

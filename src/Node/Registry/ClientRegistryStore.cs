@@ -5,7 +5,8 @@ namespace KmsCluster.Node.Registry;
 
 /// <summary>
 /// The <c>client_registry</c> table in the node's store (its SQLite file, or the PostgreSQL database the cluster
-/// shares): one row per (application, CMID, workstation). Times are Unix milliseconds. Written only by the
+/// shares): one row per (application, CMID, workstation), with an integer row key that breaks ties in page order.
+/// Times are Unix milliseconds. Written only by the
 /// <see cref="ClientRegistryWriter"/>; read by the admin API. The queries are the same SQL on both engines; the
 /// schema and the batch upsert differ.
 /// </summary>
@@ -34,6 +35,9 @@ public abstract class ClientRegistryStore
                 last_contact = {greatest}(client_registry.last_contact, excluded.last_contact)
             """;
     }
+
+    /// <summary>Why the store has no search index, if it has none (a search then reads every row).</summary>
+    public virtual string? SearchIndexMissing => null;
 
     /// <summary>Creates the table and its indexes if missing (at start, like the journal's tables).</summary>
     public abstract Task EnsureSchemaAsync(CancellationToken cancellationToken);
@@ -92,48 +96,47 @@ public abstract class ClientRegistryStore
         }
         if (query.Search is { Length: > 0 } search)
         {
-            where.Add($"({CmidText} {Like} @search ESCAPE '\\' OR r.workstation {Like} @search ESCAPE '\\')");
             Add(command, "search", "%" + EscapeLike(search) + "%");
+            where.Add(await SearchConditionAsync(connection, command, search, cancellationToken));
         }
         if (query.After is { } after)
         {
-            where.Add("(r.last_contact, r.cmid, r.workstation, r.application_id) < (@afterLast, @afterCmid, @afterWorkstation, @afterApplication)");
+            where.Add("(r.last_contact, r.id) < (@afterLast, @afterRow)");
             Add(command, "afterLast", after.LastContactMs);
-            Add(command, "afterCmid", Value(after.Cmid));
-            Add(command, "afterWorkstation", after.Workstation);
-            Add(command, "afterApplication", Value(after.ApplicationId));
+            Add(command, "afterRow", after.RowId);
         }
-        // The page first, then the clone check for its rows only: in one SELECT the check ran for every row the
-        // filter matched before the sort (a 30-day expiry window of a million machines: 0.3-0.5 s).
-        command.CommandText = Select("p", $"(SELECT r.* FROM client_registry r" +
-                                          (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
-                                          $" ORDER BY {Order("r")} LIMIT @limit)") +
-                              $" ORDER BY {Order("p")}";
+        // The page's row keys first, from an index and a sort of integers (no text and no row is read for the rows
+        // the filter matches but the page does not hold); then those rows, and the clone check for them only.
+        var keys = "SELECT r.id FROM client_registry r" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
+                   " ORDER BY r.last_contact DESC, r.id DESC LIMIT @limit";
+        command.CommandText = Select("p") + $" WHERE p.id IN ({keys}) ORDER BY p.last_contact DESC, p.id DESC";
         Add(command, "limit", query.Limit + 1);
         var rows = await ReadAsync(command, cancellationToken);
         return rows.Count > query.Limit ? (rows.Take(query.Limit).ToArray(), true) : (rows, false);
     }
+
+    /// <summary>The condition for a search: the text anywhere in the CMID or the workstation name, any case
+    /// (<c>@search</c> holds the escaped <c>LIKE</c> pattern). An engine adds what lets an index answer it.</summary>
+    protected virtual Task<string> SearchConditionAsync(DbConnection connection, DbCommand command, string search,
+        CancellationToken cancellationToken) =>
+        Task.FromResult($"({CmidText} {Like} @search ESCAPE '\\' OR r.workstation {Like} @search ESCAPE '\\')");
 
     /// <summary>Every row of one CMID, newest first; empty when the registry has never seen it.</summary>
     public async Task<IReadOnlyList<StoredClient>> FindAsync(Guid cmid, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = Select("r", "client_registry") + " WHERE r.cmid = @cmid ORDER BY r.last_contact DESC, r.workstation, r.application_id";
+        command.CommandText = Select("p") + " WHERE p.cmid = @cmid ORDER BY p.last_contact DESC, p.id DESC";
         Add(command, "cmid", Value(cmid));
         return await ReadAsync(command, cancellationToken);
     }
 
-    /// <summary>The registry's columns of <paramref name="source"/> (a table or a subquery) as <paramref name="alias"/>,
-    /// and whether another workstation shares the row's CMID.</summary>
-    private static string Select(string alias, string source) =>
-        $"SELECT {string.Join(", ", Columns.Split(", ").Select(c => alias + "." + c))}, " +
+    /// <summary>The registry's rows as <paramref name="alias"/>: the row key, the columns, and whether another
+    /// workstation shares the row's CMID.</summary>
+    private static string Select(string alias) =>
+        $"SELECT {alias}.id, {string.Join(", ", Columns.Split(", ").Select(c => alias + "." + c))}, " +
         $"EXISTS (SELECT 1 FROM client_registry o WHERE o.cmid = {alias}.cmid AND o.workstation <> {alias}.workstation) " +
-        $"FROM {source} {alias}";
-
-    /// <summary>Registry order, newest contact first; the keyset cursor follows it.</summary>
-    private static string Order(string alias) =>
-        $"{alias}.last_contact DESC, {alias}.cmid DESC, {alias}.workstation DESC, {alias}.application_id DESC";
+        $"FROM client_registry {alias}";
 
     private async Task<IReadOnlyList<StoredClient>> ReadAsync(DbCommand command, CancellationToken cancellationToken)
     {
@@ -142,18 +145,19 @@ public abstract class ClientRegistryStore
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new StoredClient(
-                ReadGuid(reader, 0),
+                reader.GetInt64(0),
                 ReadGuid(reader, 1),
-                reader.GetString(2),
-                ReadGuid(reader, 3),
-                reader.GetBoolean(4),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                ReadGuid(reader, 2),
+                reader.GetString(3),
+                ReadGuid(reader, 4),
+                reader.GetBoolean(5),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
-                reader.GetInt32(7),
-                reader.GetBoolean(8),
-                reader.IsDBNull(9) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
-                reader.GetString(10),
-                reader.GetBoolean(11)));
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
+                reader.GetInt32(8),
+                reader.GetBoolean(9),
+                reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+                reader.GetString(11),
+                reader.GetBoolean(12)));
         }
         return rows;
     }
@@ -166,7 +170,7 @@ public abstract class ClientRegistryStore
         command.Parameters.Add(parameter);
     }
 
-    private static string EscapeLike(string text)
+    protected static string EscapeLike(string text)
     {
         var escaped = new StringBuilder(text.Length);
         foreach (var c in text)

@@ -36,6 +36,7 @@ public sealed partial class ClientRegistryWriter(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.EnsureSchemaAsync(cancellationToken);
+        if (store.SearchIndexMissing is { } why) LogSearchIndexMissing(why);
         // Before the node serves: the admin API never shows a machine past its retention.
         await EnforceRetentionAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
@@ -133,6 +134,9 @@ public sealed partial class ClientRegistryWriter(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Client registry: {Rows} machines silent for more than {Days:0.#} days dropped")]
     private partial void LogRetention(int rows, double days);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client registry: no search index ({Reason}); a search reads every row")]
+    private partial void LogSearchIndexMissing(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client registry: retention delete failed: {Reason}")]
     private partial void LogRetentionFailed(string reason);

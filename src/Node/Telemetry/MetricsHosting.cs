@@ -9,7 +9,7 @@ namespace KmsCluster.Node.Telemetry;
 
 /// <summary>
 /// The node's metrics through OpenTelemetry: the KmsCluster meter (<see cref="KmsMetrics"/>, <see cref="RequestMetrics"/>,
-/// <see cref="ClusterMetrics"/>), ASP.NET Core and Kestrel (admin requests, activation connections) and the .NET
+/// <see cref="LimitMetrics"/>, <see cref="ClusterMetrics"/>), ASP.NET Core and Kestrel (admin requests, activation connections) and the .NET
 /// runtime; served as Prometheus text at /metrics on the admin port (behind the admin token, like the rest of its
 /// data) and, with --otlp-endpoint, pushed to an OpenTelemetry collector.
 /// </summary>
@@ -23,6 +23,7 @@ public static class MetricsHosting
     {
         services.AddSingleton<RequestMetrics>();
         services.AddSingleton<RegistryMetrics>();
+        services.AddSingleton<LimitMetrics>();
         services.AddSingleton<ClusterMetrics>();
         services.AddHostedService(provider => provider.GetRequiredService<ClusterMetrics>());
         services.AddOpenTelemetry()
@@ -33,6 +34,7 @@ public static class MetricsHosting
                 metrics.AddMeter(KmsMetrics.MeterName)
                     .AddInstrumentation(provider => provider.GetRequiredService<RequestMetrics>())
                     .AddInstrumentation(provider => provider.GetRequiredService<RegistryMetrics>())
+                    .AddInstrumentation(provider => provider.GetRequiredService<LimitMetrics>())
                     .AddInstrumentation(provider => provider.GetRequiredService<ClusterMetrics>())
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()

@@ -13,7 +13,7 @@ namespace KmsCluster.Protocol.Admin;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(HealthJson))]
 [JsonSerializable(typeof(WindowJson))]
-[JsonSerializable(typeof(IReadOnlyList<WindowJson>))]
+[JsonSerializable(typeof(WindowsJson))]
 [JsonSerializable(typeof(ClusterJson))]
 [JsonSerializable(typeof(StatsJson))]
 [JsonSerializable(typeof(NodeJson))]

@@ -1,6 +1,13 @@
 namespace KmsCluster.Protocol.Admin;
 
-/// <summary><c>GET /api/v1/windows/{application}</c> (and each element of <c>GET /api/v1/windows</c>): one
+/// <summary><c>GET /api/v1/windows</c>: every application's window this node could reach, and those it could not (their
+/// owner is down or moving): a node down never blanks the others.</summary>
+public sealed record WindowsJson(IReadOnlyList<WindowJson> Windows, IReadOnlyList<UnreachableWindowJson> Unreachable);
+
+/// <summary>A window that did not answer in time, and why.</summary>
+public sealed record UnreachableWindowJson(string Application, string Error);
+
+/// <summary><c>GET /api/v1/windows/{application}</c> (and each of <see cref="WindowsJson.Windows"/>): one
 /// application's contact window as durably stored.</summary>
 /// <param name="Application">The application's slug (windows, office).</param>
 /// <param name="Capacity">Contacts kept: twice the highest threshold asked for.</param>

@@ -16,12 +16,13 @@ public abstract record HostReply
     /// <summary>Drops the connection and stops listening, as a node that crashed.</summary>
     public static readonly HostReply Crash = new CloseReply(StopListening: true);
 
-    public static HostReply Error(ErrorCode code, string message = "") => new ErrorReply(code, message);
+    public static HostReply Error(ErrorCode code, string message = "", uint retryAfterMilliseconds = 0) =>
+        new ErrorReply(code, message, retryAfterMilliseconds);
 
     public sealed record AnswerReply : HostReply;
     public sealed record SilenceReply : HostReply;
     public sealed record CloseReply(bool StopListening) : HostReply;
-    public sealed record ErrorReply(ErrorCode Code, string Message) : HostReply;
+    public sealed record ErrorReply(ErrorCode Code, string Message, uint RetryAfterMilliseconds = 0) : HostReply;
 }
 
 /// <summary>
@@ -151,7 +152,7 @@ public sealed class FakeKmsHost : IAsyncDisposable
                             FrameWriter.Write(output, requestId, ResponseFrom(Name, request));
                             break;
                         case HostReply.ErrorReply error:
-                            FrameWriter.Write(output, requestId, new ErrorResponse(error.Code, 0, error.Message));
+                            FrameWriter.Write(output, requestId, new ErrorResponse(error.Code, error.RetryAfterMilliseconds, error.Message));
                             break;
                         case HostReply.SilenceReply:
                             break;

@@ -27,12 +27,12 @@ internal static class AdminSamples
 
     public static ReactivationJson Reactivation => new("k-windows", "reactivated", 3, 9, 2, 6);
 
-    public static IReadOnlyList<WindowJson> Windows =>
+    public static WindowsJson Windows => new(
     [
         new("office", Guid.Parse("6b2f1a3c-5d4e-4f60-8a71-92b3c4d5e6f7"), "Office", 2, 10, 5,
             [new ThresholdJson("office", 5, false)], 3, 0, 3, At, Node, At,
             [new ContactJson(Host, "office-2019-standard", "Office Standard 2019", "LAB-PC-02", "LAB-PC-01", true, At)]),
-    ];
+    ], [new UnreachableWindowJson("windows", "window unavailable, retry later: Ask timed out")]);
 
     public static ClusterJson Cluster => new(Node, "Up", Node, Node, "postgresql", "keep-majority",
         [new MemberJson(Node, "Up", ["kms"], true, true, true)], [new WindowOwnerJson("windows", Node)]);
@@ -40,7 +40,8 @@ internal static class AdminSamples
     public static StatsJson Stats => new("kms1", Host, At, 10, 1, 6, 3,
         new Dictionary<string, long> { ["licensed"] = 9 }, new Dictionary<string, long> { ["clock-skew"] = 1 },
         new RequestLogJson("/var/log/kms/requests.log", 100 << 20, 5, 10, 0, 0, 1),
-        new ClientRegistryStatsJson(true, 3, 6, 0, At));
+        new ClientRegistryStatsJson(true, 3, 6, 0, At),
+        new LimitsJson(12, 1, 40, 2, 5, 300, 0, 7, 3));
 
     public static NodeJson NodeDocument => new("kms1", Host, "1.0.0", ["0.0.0.0:1688"], "127.0.0.1:8688", "akka.tcp://kms@10.0.0.5:4053",
         "sqlite", 120, 10080, At, 3600.5, "stdout");
