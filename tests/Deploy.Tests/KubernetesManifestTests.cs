@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
 using KmsCluster.Node.Admin;
+using KmsCluster.Node.Configuration;
 
 namespace KmsCluster.Deploy.Tests;
 
@@ -70,14 +71,11 @@ public sealed class KubernetesManifestTests
         Assert.All(env.Select(e => (string)e["name"]!).Where(n => n.StartsWith("KMS_", StringComparison.Ordinal)),
             name => Assert.Contains(name, NodeEnvironment.KnownVariables));
 
-        // Discovery over the Kubernetes API, for the pods this StatefulSet labels, on the port named management.
-        var values = env.Where(e => e["value"] is not null).ToDictionary(e => (string)e["name"]!, e => (string)e["value"]!);
-        Assert.Equal("kubernetes", values["KMS_DISCOVERY"]);
-        Assert.Equal((string?)One("StatefulSet")["spec"]!["template"]!["metadata"]!["labels"]!["app"], values["KMS_DISCOVERY_SERVICE"]);
-        Assert.Equal(PortNamed("management"), int.Parse(values["KMS_MANAGEMENT_PORT"]));
-        Assert.InRange(int.Parse(values["KMS_REQUIRED_CONTACT_POINTS"]), 2, (int)One("StatefulSet")["spec"]!["replicas"]!);
+        // The bootstrap lists pods in the pod's own namespace (the Downward API's metadata.namespace).
+        Assert.Contains(env, e => (string?)e["name"] == ClusterDiscovery.PodNamespaceVariable &&
+            (string?)e["valueFrom"]?["fieldRef"]?["fieldPath"] == "metadata.namespace");
 
-        // The rest through the node's own reader: secrets and downward-API fields filled in as Kubernetes would,
+        // All through the node's own reader: secrets and downward-API fields filled in as Kubernetes would,
         // the licence secret's mount path mapped to the demo licence's files.
         var licenceMount = (string)Mount("licence")["mountPath"]!;
         var licence = One("Secret", "kmscluster-licence")["stringData"]!.AsObject().Select(p => p.Key).ToHashSet();
@@ -101,8 +99,7 @@ public sealed class KubernetesManifestTests
             }
             resolved[name] = value;
         }
-        var options = NodeEnvironment.Read(resolved.Where(p => p.Key.StartsWith("KMS_", StringComparison.Ordinal) &&
-            !NodeEnvironment.BootstrapVariables.Contains(p.Key)).ToDictionary());
+        var options = NodeEnvironment.Read(resolved.Where(p => p.Key.StartsWith("KMS_", StringComparison.Ordinal)).ToDictionary());
         Assert.Equal("10.1.2.3", options.ClusterHost);
         Assert.Equal(PortNamed("remoting"), options.ClusterPort);
         Assert.Equal("kmscluster-0", options.HostName);
@@ -112,6 +109,15 @@ public sealed class KubernetesManifestTests
         Assert.NotNull(options.Database);
         Assert.Single(options.Licensing.HostKeys);
         Assert.Empty(options.Seeds);
+
+        // Discovery over the Kubernetes API, for the pods this StatefulSet labels, on their port named management,
+        // forming the cluster once every replica is found.
+        var discovery = options.Discovery!;
+        Assert.Equal(DiscoveryMethod.Kubernetes, discovery.Method);
+        Assert.Equal((string?)One("StatefulSet")["spec"]!["template"]!["metadata"]!["labels"]!["app"], discovery.ServiceName);
+        Assert.Equal(PortNamed(ClusterDiscovery.ManagementPortName), discovery.ManagementPort);
+        Assert.Equal("10.1.2.3", discovery.ManagementHost);
+        Assert.Equal((int)One("StatefulSet")["spec"]!["replicas"]!, discovery.RequiredContactPoints);
     }
 
     [Fact]
@@ -205,6 +211,7 @@ public sealed class KubernetesManifestTests
         {
             "status.podIP" => "10.1.2.3",
             "metadata.name" => "kmscluster-0",
+            "metadata.namespace" => (string)_kustomization["namespace"]!,
             var other => throw new InvalidOperationException($"no sample value for field {other}"),
         };
     }

@@ -10,17 +10,8 @@ namespace KmsCluster.Deploy.Tests;
 /// </summary>
 public static partial class NodeEnvironment
 {
-    /// <summary>
-    /// The flags of Akka.Management cluster bootstrap, which branch `bootstrap` adds to the node at the same time
-    /// as these files (--discovery kubernetes, --discovery-service, --management-port, --required-contact-points).
-    /// Until it is merged the node does not know them: they are accepted here by name, and ignored by the reader
-    /// (KmsEnvironmentSource reads only known flags). Once NodeFlags has them, this list is redundant.
-    /// </summary>
-    public static readonly IReadOnlyList<string> BootstrapVariables =
-        ["KMS_DISCOVERY", "KMS_DISCOVERY_SERVICE", "KMS_DISCOVERY_ENDPOINTS", "KMS_MANAGEMENT_PORT", "KMS_REQUIRED_CONTACT_POINTS"];
-
     public static IReadOnlySet<string> KnownVariables { get; } =
-        NodeFlags.All.Select(f => f.EnvironmentVariable).Concat(BootstrapVariables).ToHashSet(StringComparer.Ordinal);
+        NodeFlags.All.Select(f => f.EnvironmentVariable).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>The image's KMS_* defaults: the ENV instruction of deploy/container/Containerfile.</summary>
     public static IReadOnlyDictionary<string, string> ImageDefaults(string containerfile = "deploy/container/Containerfile")
