@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole KmsCluster test suite, from a fresh clone: restore, build in Release, run every test project.
 # It installs what the tests need when it is missing: PostgreSQL's binaries (each test fixture starts its own
-# private server from them, so no global PostgreSQL is started here), BIND 9 and Chromium (tests/*-env.sh); SQLite
-# ships inside Microsoft.Data.Sqlite.
+# private server from them, so no global PostgreSQL is started here), BIND 9, Chromium, podman and mmdebstrap
+# (tests/*-env.sh); SQLite ships inside Microsoft.Data.Sqlite.
 # CI calls exactly this script (.ci/run), as root, with no input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,8 @@ source tests/postgres-env.sh
 source tests/bind-env.sh
 # A headless Chromium for the dashboard tests (Playwright drives Debian's chromium).
 source tests/chromium-env.sh
+# podman and mmdebstrap for the container image tests (tests/Deploy.Tests).
+source tests/podman-env.sh
 
 dotnet build KmsCluster.sln -c Release
 

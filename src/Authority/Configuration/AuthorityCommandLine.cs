@@ -12,16 +12,34 @@ public static class AuthorityCommandLine
         usage: kms-authority serve --keys DIR (--data DIR | --db CONNECTION) [--data DIR] [--listen ADDRESS:PORT]
                                    [--tls-cert FILE.pem --tls-key FILE.pem] [--ready-file FILE]
                kms-authority answer REQUEST.json --out CERTIFICATE.json --keys DIR (--data DIR | --db CONNECTION)
+        Every flag of serve can also be a KMS_* environment variable: KMS_ + the flag's name in capitals, '-' as '_'
+        (KMS_KEYS, KMS_DATA, KMS_DB, KMS_LISTEN, KMS_TLS_CERT, KMS_TLS_KEY, KMS_READY_FILE); a flag wins over its variable.
         """;
+
+    /// <summary>The flags of serve, each also settable by its <see cref="EnvironmentVariable"/>.</summary>
+    public static IReadOnlyList<string> ServeFlagNames => ServeFlags;
+
+    /// <summary>A flag's environment variable: --tls-cert is KMS_TLS_CERT (the rule kms-node's flags follow).</summary>
+    public static string EnvironmentVariable(string flag) => "KMS_" + flag.TrimStart('-').Replace('-', '_').ToUpperInvariant();
 
     private static readonly string[] StoreFlags = ["--keys", "--data", "--db"];
     private static readonly string[] ServeFlags = [.. StoreFlags, "--listen", "--tls-cert", "--tls-key", "--ready-file"];
     private static readonly string[] AnswerFlags = [.. StoreFlags, "--out"];
 
-    public static ServeOptions ParseServe(IReadOnlyList<string> args)
+    /// <summary>serve's flags, then for each flag not given its KMS_* variable from <paramref name="environment"/>
+    /// (default: the process's), so a container sets them all by environment.</summary>
+    public static ServeOptions ParseServe(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var (flags, positional) = Split(args, ServeFlags);
         if (positional.Count > 0) throw new UsageException($"serve: unexpected argument \"{positional[0]}\"");
+        environment ??= ProcessEnvironment();
+        foreach (var flag in ServeFlags)
+        {
+            if (!flags.ContainsKey(flag) && environment.TryGetValue(EnvironmentVariable(flag), out var value) && value.Length > 0)
+            {
+                flags[flag] = value;
+            }
+        }
         var store = Store(flags);
         var listenText = flags.GetValueOrDefault("--listen") ?? ServeOptions.DefaultListen;
         var certificate = flags.GetValueOrDefault("--tls-cert");
@@ -58,6 +76,10 @@ public static class AuthorityCommandLine
         }
         throw new UsageException($"--listen \"{text}\" is not ADDRESS:PORT (e.g. 127.0.0.1:8443, [::1]:8443, 0.0.0.0:0)");
     }
+
+    private static Dictionary<string, string> ProcessEnvironment() =>
+        Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
 
     private static StoreOptions Store(Dictionary<string, string> flags)
     {
