@@ -41,15 +41,17 @@ public sealed class LocalCluster : IAsyncDisposable
         string? splitBrain = null, params string[] extraArgs) =>
         StartAsync(server, database, size, splitBrain, _ => extraArgs);
 
-    /// <summary>As above, with arguments of each node's own (<paramref name="nodeArgs"/> of its index), e.g. its certificate.</summary>
+    /// <summary>As above, with arguments of each node's own (<paramref name="nodeArgs"/> of its index), e.g. its
+    /// certificate; only the first <paramref name="started"/> nodes (default all), the others left to
+    /// <see cref="StartNodeAsync"/> (a node added to a running cluster).</summary>
     public static async Task<LocalCluster> StartAsync(PostgresServer server, string database, int size,
-        string? splitBrain, Func<int, string[]> nodeArgs)
+        string? splitBrain, Func<int, string[]> nodeArgs, int? started = null)
     {
         await server.CreateDatabaseAsync(database);
         var cluster = new LocalCluster(server.ConnectionString(database), size, splitBrain ?? "auto", nodeArgs);
         try
         {
-            for (var i = 0; i < size; i++)
+            for (var i = 0; i < (started ?? size); i++)
             {
                 await cluster.StartNodeAsync(i);
             }
