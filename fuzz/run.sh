@@ -56,12 +56,13 @@ for target in "${targets[@]}"; do
     input=$repo/fuzz/corpus/$target
   fi
   mkdir -p "$findings"
-  # -t: per-input timeout in ms (far above the microseconds an input takes: a hit is a real hang);
+  # -t: per-input timeout in ms (far above the microseconds an input takes, even on a loaded machine: a hit is a
+  # real hang; AFL waits 10 times as long for the runtime to start);
   # -V: stop after SECONDS; -m none: the .NET runtime reserves far more address space than AFL's default limit.
   echo "fuzz: $target for ${seconds}s (findings in $findings)"
   limits=(-V "$seconds")
   [[ -n ${FUZZ_EXECS:-} ]] && limits+=(-E "$FUZZ_EXECS")
-  afl-fuzz -i "$input" -o "$findings" -t 2000 -m none "${limits[@]}" -- dotnet "$bin/KmsCluster.Fuzz.dll" run "$target" \
+  afl-fuzz -i "$input" -o "$findings" -t 5000 -m none "${limits[@]}" -- dotnet "$bin/KmsCluster.Fuzz.dll" run "$target" \
     >"$findings/afl.log" 2>&1 || { tail -30 "$findings/afl.log"; status=1; continue; }
   stats=$findings/default/fuzzer_stats
   field() { sed -n "s/^$1 *: //p" "$stats"; }
