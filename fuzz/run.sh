@@ -32,16 +32,14 @@ rm -rf "$bin"
 mkdir -p "$work"
 dotnet build fuzz/KmsCluster.Fuzz/KmsCluster.Fuzz.csproj -c Release -o "$bin" -v quiet -nologo >"$work/build.log" 2>&1 ||
   { cat "$work/build.log"; exit 1; }
-# The code under test, and the protobuf runtime whose parser the serializer's input goes through first.
-for assembly in KmsCluster.Protocol KmsCluster.Domain KmsCluster.Actors Google.Protobuf; do
-  dotnet tool run sharpfuzz "$bin/$assembly.dll" >/dev/null
-done
-# The same build, uninstrumented, to replay findings (an instrumented assembly outside afl-fuzz works too, but
-# plain output is clearer).
+# An uninstrumented copy, to replay findings with plain output; then instrument the code under test, and the
+# protobuf runtime whose parser the serializer's input goes through first.
 replay=$work/replay
 rm -rf "$replay"
 cp -r "$bin" "$replay"
-dotnet build fuzz/KmsCluster.Fuzz/KmsCluster.Fuzz.csproj -c Release -o "$replay" -v quiet -nologo >/dev/null 2>&1
+for assembly in KmsCluster.Protocol KmsCluster.Domain KmsCluster.Actors Google.Protobuf; do
+  dotnet tool run sharpfuzz "$bin/$assembly.dll" >/dev/null
+done
 
 # afl-fuzz runs `dotnet`, which has no AFL instrumentation of its own (SKIP_BIN_CHECK); SharpFuzz reports coverage
 # through AFL's shared memory. The machine is shared: no CPU pinning, no CPU governor check, no UI.
