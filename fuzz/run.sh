@@ -3,6 +3,7 @@
 #   fuzz/run.sh TARGET|all SECONDS     fresh run(s) from the seed corpus, each target SECONDS long, one after another
 #   FUZZ_RESUME=1 fuzz/run.sh TARGET SECONDS   continue the target's last run (its queue and counters) in FUZZ_WORK
 #   FUZZ_EXECS=N fuzz/run.sh TARGET SECONDS    stop at about N inputs, or after SECONDS, whichever comes first
+#   FUZZ_REUSE_BUILD=1 ...                     use the instrumented build already in FUZZ_WORK (no rebuild)
 # Targets: frame-reader request-decoder host-key catalogue serializer. Exits 1 when any run saved a crash or a hang
 # (each is replayed, uninstrumented, to print its exception), 0 otherwise. Installs afl++ and the sharpfuzz tool
 # when they are missing. Work files (build, findings): FUZZ_WORK, default fuzz/.work.
@@ -26,20 +27,23 @@ if ! command -v afl-fuzz >/dev/null; then
 fi
 dotnet tool restore >/dev/null
 
-# A fresh build each time: SharpFuzz rewrites the assemblies in place and refuses to instrument one twice.
+# A fresh build unless told to reuse one: SharpFuzz rewrites the assemblies in place, so an incremental build
+# over an instrumented folder would mix instrumented and plain assemblies.
 bin=$work/bin
-rm -rf "$bin"
-mkdir -p "$work"
-dotnet build fuzz/KmsCluster.Fuzz/KmsCluster.Fuzz.csproj -c Release -o "$bin" -v quiet -nologo >"$work/build.log" 2>&1 ||
-  { cat "$work/build.log"; exit 1; }
-# An uninstrumented copy, to replay findings with plain output; then instrument the code under test, and the
-# protobuf runtime whose parser the serializer's input goes through first.
 replay=$work/replay
-rm -rf "$replay"
-cp -r "$bin" "$replay"
-for assembly in KmsCluster.Protocol KmsCluster.Domain KmsCluster.Actors Google.Protobuf; do
-  dotnet tool run sharpfuzz "$bin/$assembly.dll" >/dev/null
-done
+if [[ ${FUZZ_REUSE_BUILD:-0} != 1 || ! -f $bin/KmsCluster.Fuzz.dll ]]; then
+  rm -rf "$bin"
+  mkdir -p "$work"
+  dotnet build fuzz/KmsCluster.Fuzz/KmsCluster.Fuzz.csproj -c Release -o "$bin" -v quiet -nologo >"$work/build.log" 2>&1 ||
+    { cat "$work/build.log"; exit 1; }
+  # An uninstrumented copy, to replay findings with plain output; then instrument the code under test, and the
+  # protobuf runtime whose parser the serializer's input goes through first.
+  rm -rf "$replay"
+  cp -r "$bin" "$replay"
+  for assembly in KmsCluster.Protocol KmsCluster.Domain KmsCluster.Actors Google.Protobuf; do
+    dotnet tool run sharpfuzz "$bin/$assembly.dll" >/dev/null
+  done
+fi
 
 # afl-fuzz runs `dotnet`, which has no AFL instrumentation of its own (SKIP_BIN_CHECK); SharpFuzz reports coverage
 # through AFL's shared memory. The machine is shared: no CPU pinning, no CPU governor check, no UI.
