@@ -64,6 +64,9 @@ for target in "${targets[@]}"; do
   echo "fuzz: $target for ${seconds}s (findings in $findings)"
   limits=(-V "$seconds")
   [[ -n ${FUZZ_EXECS:-} ]] && limits+=(-E "$FUZZ_EXECS")
+  # The JSON targets get their documents' tokens (fuzz/dictionaries): AFL rarely spells "hostableOn" by chance.
+  dictionary=$repo/fuzz/dictionaries/$target.dict
+  [[ -f $dictionary ]] && limits+=(-x "$dictionary")
   afl-fuzz -i "$input" -o "$findings" -t 5000 -m none "${limits[@]}" -- dotnet "$bin/KmsCluster.Fuzz.dll" run "$target" \
     >"$findings/afl.log" 2>&1 || { tail -30 "$findings/afl.log"; status=1; continue; }
   stats=$findings/default/fuzzer_stats
