@@ -26,6 +26,31 @@ public sealed class JournalFileTests
     }
 
     [Fact]
+    public async Task A_journal_that_still_holds_the_client_registry_of_an_older_build_is_accepted()
+    {
+        using var data = new TempDirectory();
+        var machine = Guid.NewGuid();
+        await using (var node = await NodeProcess.StartAsync(data.Path))
+        {
+            await using var connection = await node.OpenConnectionAsync();
+            Assert.False((await connection.ActivateAsync(Requests.For("windows-11-pro", machine), TimeSpan.FromSeconds(30))).IsError);
+            Assert.Equal(0, await node.StopGracefullyAsync());
+        }
+        // Builds before registry.db kept the registry's table in kms.db.
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(data.Path, "kms.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE client_registry (cmid TEXT PRIMARY KEY, last_contact INTEGER)";
+            command.ExecuteNonQuery();
+        }
+
+        await using var restarted = await NodeProcess.StartAsync(data.Path);
+        using var admin = new AdminClient(restarted);
+        Assert.Contains(machine, (await admin.WindowAsync("windows")).Contacts.Select(c => c.Cmid));
+    }
+
+    [Fact]
     public async Task The_sqlite_database_of_another_application_is_refused_and_left_untouched()
     {
         using var data = new TempDirectory();

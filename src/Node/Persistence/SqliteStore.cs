@@ -58,8 +58,9 @@ public sealed class SqliteStore : JournalStore
         return store;
     }
 
-    /// <summary>The tables Akka.Persistence.Sql creates in the file (journal, its metadata, tags, snapshots).</summary>
-    private static readonly string[] JournalTables = ["journal", "journal_metadata", "tags", "snapshot"];
+    /// <summary>The tables Akka.Persistence.Sql creates in the file (journal, its metadata, tags, snapshots), and the
+    /// client registry's, which builds before registry.db kept in this file (left there, unused).</summary>
+    private static readonly string[] JournalTables = ["journal", "journal_metadata", "tags", "snapshot", "client_registry"];
 
     /// <summary>
     /// An existing file must be a journal before anything writes to it: opening it read-write would switch it to
