@@ -35,4 +35,7 @@ dotnet test "$tmp/others.slnf" "${test_args[@]}" || status=1
 # The process-level cluster tests last and alone: their failure detectors are timing-sensitive and must not
 # share the two cores with other test assemblies. They run even when the others failed, for the full picture.
 dotnet test tests/Cluster.Tests/KmsCluster.Cluster.Tests.csproj "${test_args[@]}" || status=1
+# A short fuzz run of every input parser (docs/fuzzing.md): 15 s each under AFL++, after the tests so that it
+# shares the cores with nothing; a crash or hang fails the suite (fuzz/run.sh installs afl++ when it is missing).
+FUZZ_WORK="$tmp/fuzz" fuzz/run.sh all 15 || status=1
 exit "$status"

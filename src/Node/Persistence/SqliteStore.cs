@@ -42,6 +42,7 @@ public sealed class SqliteStore : JournalStore
     public static SqliteStore Open(DataDirectory data, Guid nodeId)
     {
         var store = new SqliteStore(data.JournalDatabase, nodeId);
+        RefuseForeignFile(store.DatabasePath);
         try
         {
             using var connection = new SqliteConnection(store.ConnectionString);
@@ -55,6 +56,49 @@ public sealed class SqliteStore : JournalStore
             throw new Configuration.NodeOptionsException($"--data: cannot open {store.DatabasePath}: {e.Message}");
         }
         return store;
+    }
+
+    /// <summary>The tables Akka.Persistence.Sql creates in the file (journal, its metadata, tags, snapshots), and the
+    /// client registry's, which builds before registry.db kept in this file (left there, unused).</summary>
+    private static readonly string[] JournalTables = ["journal", "journal_metadata", "tags", "snapshot", "client_registry"];
+
+    /// <summary>
+    /// An existing file must be a journal before anything writes to it: opening it read-write would switch it to
+    /// WAL and the journal would create its tables in it, changing another application's database or writing
+    /// around corruption. Read-only and unpooled, so the check leaves the file's bytes as they were.
+    /// </summary>
+    /// <exception cref="Configuration.NodeOptionsException">the file is not an SQLite database, or one of another application.</exception>
+    private static void RefuseForeignFile(string path)
+    {
+        if (!File.Exists(path) || new FileInfo(path).Length == 0)
+        {
+            return;
+        }
+        var readOnly = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        var foreign = new List<string>();
+        try
+        {
+            using var connection = new SqliteConnection(readOnly);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var table = reader.GetString(0);
+                if (!JournalTables.Contains(table)) foreign.Add(table);
+            }
+        }
+        catch (SqliteException e)
+        {
+            throw new Configuration.NodeOptionsException(
+                $"--data: {path} is not a KmsCluster journal ({e.Message.TrimEnd('.')}); the file is left as it is: move it away or use another --data");
+        }
+        if (foreign.Count > 0)
+        {
+            throw new Configuration.NodeOptionsException(
+                $"--data: {path} is the database of another application (tables {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}), not a KmsCluster journal; the file is left as it is: move it away or use another --data");
+        }
     }
 
     /// <summary>Akka.Persistence.Sql journal and snapshot store on this file. One writer at a time: SQLite
