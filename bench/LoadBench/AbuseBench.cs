@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using KmsCluster.Protocol.Admin;
@@ -11,8 +12,10 @@ namespace KmsCluster.Bench.Load;
 /// `kms load` plays the well-behaved clients (an open loop at a fixed rate: many clients, each asking now and then).
 /// The attackers come from 127.0.0.2, in this process, one at a time beside the same load: a connection flood, slow
 /// dribblers, a request flood and a garbage sender. Each phase's throughput and p99 as a ratio to the phase without
-/// an attacker; targets >= 0.8 x and <= 2 x, printed met or NOT met (never failing the run). The attackers share the
-/// machine's cores with the node and the load, as they would not in the field.
+/// an attacker; targets >= 0.8 x and <= 2 x, printed met or NOT met (never failing the run). Each attacker runs in a
+/// process of its own at the lowest CPU priority (nice 19): in the field it runs on another machine, and here it
+/// shares the two cores with the node and the load, so at normal priority its own CPU counted against the
+/// well-behaved clients as much as what the node pays to turn it away. What the node turned away is reported.
 /// </summary>
 internal static class AbuseBench
 {
@@ -29,25 +32,23 @@ internal static class AbuseBench
             $"abuse limits: one node, SQLite, full windows, default limits (--frame-timeout 2s, --limit-exempt 127.0.0.1); well-behaved load: open loop {rate}/s, C=64 D=16, {seconds} s per phase; attackers from {Attacker}"));
         await KmsLoad.RunAsync([node.ActivationEndpoint], results, "abuse-warmup", Load(rate, warmup));
 
-        (string Name, Func<int, CancellationToken, Task>? Attack)[] phases =
+        string[] phases =
         [
-            ("none", null),
-            ("connection flood (8 openers, as fast as they can)", ConnectionFloodAsync),
-            ("slow dribble (400 connections, a byte every 500 ms)", DribbleAsync),
-            ("request flood (4 connections, pipelined as fast as they can)", RequestFloodAsync),
-            ("garbage (4 senders, 4 KB of noise per connection)", GarbageAsync),
-            ("none, again", null),
+            "none",
+            "connection flood (8 openers, as fast as they can)",
+            "slow dribble (400 connections, a byte every 500 ms)",
+            "request flood (4 connections, pipelined as fast as they can)",
+            "garbage (4 senders, 4 KB of noise per connection)",
+            "none, again",
         ];
         var rows = new List<(string Name, KmsLoadResult Result, LimitsJson TurnedAway)>();
-        foreach (var (name, attack) in phases)
+        foreach (var name in phases)
         {
             var before = (await admin.StatsAsync()).Limits!;
-            using var stop = new CancellationTokenSource();
-            var attacking = attack is null ? Task.CompletedTask : Task.Run(() => attack(node.ActivationPort, stop.Token));
+            using var attacker = Attacks.ContainsKey(Key(name)) ? StartAttacker(Key(name), node.ActivationPort) : null;
             await Task.Delay(TimeSpan.FromMilliseconds(500)); // the attack under way before the load starts
             var result = await KmsLoad.RunAsync([node.ActivationEndpoint], results, "abuse-" + Key(name), Load(rate, seconds));
-            await stop.CancelAsync();
-            await attacking;
+            if (attacker is not null) await StopAttackerAsync(attacker);
             var after = (await admin.StatsAsync()).Limits!;
             rows.Add((name, result, Difference(after, before)));
             Console.WriteLine(Report.Invariant($"  {name}: {result.Throughput:0}/s p99 {result.P99:0.00} ms, {result.Errors} errors"));
@@ -65,12 +66,62 @@ internal static class AbuseBench
                 $"| {name} | {result.Throughput:0} | {result.Throughput / baseline.Throughput:0.00} | {result.P99:0.00} | {result.P99 / baseline.P99:0.00} | {result.Errors} | {Describe(away)} |"));
         }
         Console.WriteLine();
-        foreach (var (name, result, _) in rows.Skip(1).Where(r => !r.Name.StartsWith("none", StringComparison.Ordinal)))
+        foreach (var (name, result, away) in rows.Skip(1).Where(r => !r.Name.StartsWith("none", StringComparison.Ordinal)))
         {
             var throughput = result.Throughput / baseline.Throughput;
             var p99 = result.P99 / baseline.P99;
+            // At nice 19 on a busy machine an attacker may hardly run: then the phase shows nothing either way.
+            var verdict = !AttackHappened(Key(name), away, seconds) ? "NOT measured (the attacker hardly ran: the machine was busy)"
+                : throughput >= 0.8 && p99 <= 2 ? "met" : "NOT met";
             Console.WriteLine(Report.Invariant(
-                $"target abuse, {name}: well-behaved throughput >= 0.8 x and p99 <= 2 x without the attacker: {(throughput >= 0.8 && p99 <= 2 ? "met" : "NOT met")} ({throughput:0.00} x, p99 {p99:0.00} x)"));
+                $"target abuse, {name}: well-behaved throughput >= 0.8 x and p99 <= 2 x without the attacker: {verdict} ({throughput:0.00} x, p99 {p99:0.00} x)"));
+        }
+    }
+
+    private static readonly Dictionary<string, Func<int, CancellationToken, Task>> Attacks = new()
+    {
+        ["connection-flood"] = ConnectionFloodAsync,
+        ["slow-dribble"] = DribbleAsync,
+        ["request-flood"] = RequestFloodAsync,
+        ["garbage"] = GarbageAsync,
+    };
+
+    /// <summary>An attacker process (<c>LoadBench --abuse-attacker NAME PORT</c>): attacks until its standard input closes.</summary>
+    public static async Task<int> AttackerAsync(string name, int port)
+    {
+        using var stop = new CancellationTokenSource();
+        _ = Task.Run(async () =>
+        {
+            await Console.In.ReadToEndAsync();
+            await stop.CancelAsync();
+        });
+        await Attacks[name](port, stop.Token);
+        return 0;
+    }
+
+    /// <summary>This program again, as the attacker <paramref name="key"/>, at nice 19.</summary>
+    private static Process StartAttacker(string key, int port)
+    {
+        var self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo("nice") { RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var argument in new[] { "-n", "19", self }) start.ArgumentList.Add(argument);
+        // Run through the dotnet host (dotnet LoadBench.dll), the program is its first argument.
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(AbuseBench).Assembly.Location);
+        foreach (var argument in new[] { "--abuse-attacker", key, port.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(argument);
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start the attacker process");
+    }
+
+    private static async Task StopAttackerAsync(Process attacker)
+    {
+        attacker.StandardInput.Close();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await attacker.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            attacker.Kill(entireProcessTree: true);
         }
     }
 
@@ -208,6 +259,18 @@ internal static class AbuseBench
         }
     }
 
+    /// <summary>Whether the node had to turn the attacker away as much as a running attack makes it: the flood beyond
+    /// the source's 512 connections, each dribbler cut once, and the request flood and garbage sender at least a
+    /// thousand times a second or a hundred connections a second.</summary>
+    private static bool AttackHappened(string key, LimitsJson away, int seconds) => key switch
+    {
+        "connection-flood" => away.RefusedSourceConnections > 0,
+        "slow-dribble" => away.FrameTimeouts >= 400,
+        "request-flood" => away.ThrottledSourceRequests >= 1_000L * seconds,
+        "garbage" => away.BrokenStreams >= 100L * seconds,
+        _ => true,
+    };
+
     private static LimitsJson Difference(LimitsJson after, LimitsJson before) => new(after.ConnectionsOpen,
         after.RefusedNodeConnections - before.RefusedNodeConnections, after.RefusedSourceConnections - before.RefusedSourceConnections,
         after.FrameTimeouts - before.FrameTimeouts, after.BrokenStreams - before.BrokenStreams,
@@ -226,5 +289,7 @@ internal static class AbuseBench
         return parts.Count == 0 ? "nothing" : string.Join("; ", parts);
     }
 
-    private static string Key(string name) => new(name.TakeWhile(c => c != '(').Select(c => char.IsLetterOrDigit(c) ? c : '-').ToArray());
+    /// <summary>"slow dribble (400 ...)": slow-dribble.</summary>
+    private static string Key(string name) =>
+        new string(name.TakeWhile(c => c != '(').Select(c => char.IsLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');
 }

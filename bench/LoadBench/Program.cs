@@ -10,6 +10,11 @@ using KmsCluster.Testing;
 //   dotnet run -c Release --project bench/LoadBench -- [--seconds 15] [--warmup 10] [--skip-grants-off]
 //       [--skip-cluster] [--skip-growth] [--skip-signing] [--skip-registry] | --registry-pages-only
 // With --abuse only the abuse limits section runs (issue 15): [--seconds 5] [--warmup 3] [--abuse-rate 20000].
+if (args is ["--abuse-attacker", var attack, var port])
+{
+    // One attacker of the abuse section, in a process of its own (started by AbuseBench at nice 19).
+    return await AbuseBench.AttackerAsync(attack, int.Parse(port, CultureInfo.InvariantCulture));
+}
 if (args.Contains("--registry-pages-only"))
 {
     // Only the page queries on 1,000,000 registry rows (a few minutes): for work on the registry's queries.
