@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -43,6 +44,9 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
     private readonly List<(IActorRef ReplyTo, GetWindow Query)> _queriesAfterWrite = [];
     private bool _stopping;
 
+    /// <summary>The span of the journal write in flight, when a batch in it is traced.</summary>
+    private Activity? _persistSpan;
+
     public ActivationWindowActor(string entityId, WindowSettings settings, TimeProvider time)
         : base("activation-window-" + entityId, "Window " + Guid.ParseExact(entityId, "N"), settings.SnapshotEvery)
     {
@@ -70,9 +74,10 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
             if (_stopping)
             {
                 Sender.Tell(new ContactsRejected(batch.BatchId, MovingReason));
+                if (RecordSpan(batch) is { } rejected) KmsTracing.Fail(rejected, MovingReason);
                 return;
             }
-            _waiting.Add(new Waiting(batch, Sender));
+            _waiting.Add(new Waiting(batch, Sender, RecordSpan(batch)));
             if (_writing.Count == 0)
             {
                 WriteWaiting();
@@ -166,11 +171,18 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
         {
             (_writing, _waiting) = (_waiting, _writing);
         }
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
+        _persistSpan = PersistSpan(contacts.Length);
 
         PersistAsync(decision.Event, recorded =>
         {
-            KmsMetrics.JournalWrite.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            KmsMetrics.JournalWrite.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (_persistSpan is { } persisted)
+            {
+                persisted.SetTag("kms.sequence_nr", LastSequenceNr);
+                KmsTracing.Stop(persisted);
+                _persistSpan = null;
+            }
             KmsMetrics.ContactsPerEvent.Record(contacts.Length);
             KmsMetrics.ContactsRecorded.Add(contacts.Length);
             var offset = 0;
@@ -181,6 +193,7 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
                 int[] counts = written.Batch.Answered ? [] : decision.Counts.AsSpan(offset, length).ToArray();
                 offset += length;
                 written.ReplyTo.Tell(new ContactsAccepted(written.Batch.BatchId, recorded.RecordedAt, counts));
+                if (written.Span is { } span) KmsTracing.Stop(span);
             }
             _writing.Clear();
             // No new grant while a batch that raises the capacity waits: it would only have to be revoked again.
@@ -215,6 +228,42 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
             offset += waiting.Batch.Contacts.Length;
         }
         return contacts;
+    }
+
+    /// <summary>The span of a traced batch on this node, from its arrival to its answer: the child of the first
+    /// traced request in it, linked to the others. Null for an untraced batch, or when traces are off here.</summary>
+    private Activity? RecordSpan(RecordContacts batch)
+    {
+        if (batch.Traces.Length == 0) return null;
+        var links = batch.Traces.Length == 1 ? null
+            : batch.Traces.Skip(1).Select(t => t.Parse()).Where(c => c != default).Select(c => new ActivityLink(c)).ToArray();
+        var span = KmsTracing.StartDetached(KmsTracing.WindowRecordSpan, ActivityKind.Consumer, batch.Traces[0].Parse(), links);
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag("kms.application_id", _applicationId.ToString());
+            span.SetTag("kms.contacts", batch.Contacts.Length);
+            span.SetTag("kms.traced_requests", batch.Traces.Length);
+        }
+        return span;
+    }
+
+    /// <summary>The span of one journal write (one group commit), the child of the first traced batch in it and
+    /// linked to the other traced ones; null when none is traced.</summary>
+    private Activity? PersistSpan(int contacts)
+    {
+        Activity? parent = null;
+        List<ActivityLink>? links = null;
+        foreach (var written in _writing)
+        {
+            if (written.Span is not { } span) continue;
+            if (parent is null) parent = span;
+            else (links ??= []).Add(new ActivityLink(span.Context));
+        }
+        if (parent is null) return null;
+        var persist = KmsTracing.StartDetached(KmsTracing.JournalPersistSpan, ActivityKind.Internal, parent.Context, links);
+        persist?.SetTag("kms.contacts", contacts);
+        persist?.SetTag("kms.batches", _writing.Count);
+        return persist;
     }
 
     private bool RaiseWaiting() =>
@@ -255,9 +304,15 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
 
     private void RejectAll(string reason)
     {
+        if (_persistSpan is { } persist)
+        {
+            KmsTracing.Fail(persist, reason);
+            _persistSpan = null;
+        }
         foreach (var waiting in _writing.Concat(_waiting))
         {
             waiting.ReplyTo.Tell(new ContactsRejected(waiting.Batch.BatchId, reason));
+            if (waiting.Span is { } span) KmsTracing.Fail(span, reason);
         }
         _writing.Clear();
         _waiting.Clear();
@@ -271,7 +326,7 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
     /// <summary>How often a pending revocation checks whether the last lease has run out.</summary>
     private static readonly TimeSpan RevocationCheckInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly record struct Waiting(RecordContacts Batch, IActorRef ReplyTo);
+    private readonly record struct Waiting(RecordContacts Batch, IActorRef ReplyTo, Activity? Span);
 
     private sealed class CheckRevocation
     {
