@@ -24,6 +24,7 @@ public static class KmsTracing
     public static Activity? StartDetached(string name, ActivityKind kind, ActivityContext parent = default,
         IEnumerable<ActivityLink>? links = null)
     {
+        if (!Source.HasListeners()) return null;
         var current = Activity.Current;
         var span = Source.StartActivity(name, kind, parent, links: links);
         Activity.Current = current;
