@@ -74,10 +74,10 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
             if (_stopping)
             {
                 Sender.Tell(new ContactsRejected(batch.BatchId, MovingReason));
-                if (RecordSpan(batch) is { } rejected) KmsTracing.Fail(rejected, MovingReason);
+                if (WindowSpans.Record(_applicationId, batch) is { } rejected) KmsTracing.Fail(rejected, MovingReason);
                 return;
             }
-            _waiting.Add(new Waiting(batch, Sender, RecordSpan(batch)));
+            _waiting.Add(new Waiting(batch, Sender, WindowSpans.Record(_applicationId, batch)));
             if (_writing.Count == 0)
             {
                 WriteWaiting();
@@ -172,7 +172,7 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
             (_writing, _waiting) = (_waiting, _writing);
         }
         var started = Stopwatch.GetTimestamp();
-        _persistSpan = PersistSpan(contacts.Length);
+        _persistSpan = _writing.Exists(w => w.Span is not null) ? WindowSpans.Persist(_writing.ConvertAll(w => w.Span), contacts.Length) : null;
 
         PersistAsync(decision.Event, recorded =>
         {
@@ -228,42 +228,6 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
             offset += waiting.Batch.Contacts.Length;
         }
         return contacts;
-    }
-
-    /// <summary>The span of a traced batch on this node, from its arrival to its answer: the child of the first
-    /// traced request in it, linked to the others. Null for an untraced batch, or when traces are off here.</summary>
-    private Activity? RecordSpan(RecordContacts batch)
-    {
-        if (batch.Traces.Length == 0) return null;
-        var links = batch.Traces.Length == 1 ? null
-            : batch.Traces.Skip(1).Select(t => t.Parse()).Where(c => c != default).Select(c => new ActivityLink(c)).ToArray();
-        var span = KmsTracing.StartDetached(KmsTracing.WindowRecordSpan, ActivityKind.Consumer, batch.Traces[0].Parse(), links);
-        if (span is { IsAllDataRequested: true })
-        {
-            span.SetTag("kms.application_id", _applicationId.ToString());
-            span.SetTag("kms.contacts", batch.Contacts.Length);
-            span.SetTag("kms.traced_requests", batch.Traces.Length);
-        }
-        return span;
-    }
-
-    /// <summary>The span of one journal write (one group commit), the child of the first traced batch in it and
-    /// linked to the other traced ones; null when none is traced.</summary>
-    private Activity? PersistSpan(int contacts)
-    {
-        Activity? parent = null;
-        List<ActivityLink>? links = null;
-        foreach (var written in _writing)
-        {
-            if (written.Span is not { } span) continue;
-            if (parent is null) parent = span;
-            else (links ??= []).Add(new ActivityLink(span.Context));
-        }
-        if (parent is null) return null;
-        var persist = KmsTracing.StartDetached(KmsTracing.JournalPersistSpan, ActivityKind.Internal, parent.Context, links);
-        persist?.SetTag("kms.contacts", contacts);
-        persist?.SetTag("kms.batches", _writing.Count);
-        return persist;
     }
 
     private bool RaiseWaiting() =>
