@@ -41,6 +41,35 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task An_answer_from_a_full_windows_grant_says_so()
+    {
+        const string office = "office-ltsc-2024-professional-plus"; // threshold 5: the window keeps 10
+        await using var collector = await OtlpTraceReceiver.StartAsync();
+        using var data = new TempDirectory();
+        await using var node = await NodeProcess.StartAsync(data.Path, "--otlp-endpoint", collector.Url, "--otlp-traces", "on");
+        await using var connection = await node.OpenConnectionAsync();
+        using var admin = new AdminClient(node);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.False((await connection.ActivateAsync(Requests.For(office), Timeout)).IsError);
+        }
+        while ((await admin.WindowAsync("office")).Grant is null) await Task.Delay(50);
+
+        // The gateway hears of the grant shortly after the admin API shows it: ask until an answer comes from it.
+        using var patience = new CancellationTokenSource(Timeout);
+        while (!collector.Spans.Any(s => s.Attributes.GetValueOrDefault("kms.answered_by") == "grant"))
+        {
+            Assert.False((await connection.ActivateAsync(Requests.For(office), Timeout)).IsError);
+            await Task.Delay(200, patience.Token);
+        }
+        var fromGrant = collector.Spans.First(s => s.Attributes.GetValueOrDefault("kms.answered_by") == "grant");
+        Assert.Equal("kms.activate", fromGrant.Name);
+        Assert.Equal("activated", fromGrant.Attributes["kms.outcome"]);
+        Assert.Equal("10", fromGrant.Attributes["kms.count"]);
+        Assert.Equal("office", fromGrant.Attributes["kms.application"]);
+    }
+
+    [Fact]
     public async Task A_refused_request_has_its_error_code_as_the_outcome()
     {
         await using var collector = await OtlpTraceReceiver.StartAsync();
