@@ -59,6 +59,7 @@ public static class NodeApplication
         services.AddDnsPublishing(dns);
         services.AddDashboard();
         services.AddNodeMetrics(options, host);
+        services.AddNodeTracing(options);
 
         var app = builder.Build();
         app.UseAdminToken(adminToken).MapAdminEndpoints().MapDashboard().MapMetricsEndpoint();

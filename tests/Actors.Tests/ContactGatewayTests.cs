@@ -49,6 +49,31 @@ public sealed class ContactGatewayTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task A_batch_carries_the_trace_contexts_of_its_traced_submissions_up_to_the_most_a_message_takes()
+    {
+        var gateway = StartGateway(new GatewaySettings(ReplyTimeout: NoTimeout));
+        var untraced = Submit(gateway, 1);
+        var first = await ExpectBatch(untraced);
+        Assert.Empty(first.Traces);
+
+        // While the first batch is out, the next ones gather: every other one traced, more than a message carries.
+        var traces = Enumerable.Range(0, RecordContacts.MaxTraces + 5)
+            .Select(i => new TraceContext($"00-{i + 1:x32}-{i + 1:x16}-01", i == 0 ? "vendor=1" : null)).ToArray();
+        var gathered = new List<Submission>();
+        for (var i = 0; i < traces.Length * 2; i++)
+        {
+            var submission = new Submission(_application, Client(100 + i)) { Trace = i % 2 == 0 ? traces[i / 2] : null };
+            gateway.Tell(submission);
+            gathered.Add(submission);
+        }
+        // One mailbox, filled in this order: every submission is queued before the first batch's answer arrives.
+        _region.Send(gateway, new ContactsAccepted(first.BatchId, RecordedAt, [1]));
+
+        var second = await ExpectBatch([.. gathered]);
+        Assert.Equal(traces.Take(RecordContacts.MaxTraces), second.Traces);
+    }
+
+    [Fact]
     public async Task A_single_submission_is_sent_at_once_and_gets_its_count()
     {
         var gateway = StartGateway(new GatewaySettings(ReplyTimeout: NoTimeout));

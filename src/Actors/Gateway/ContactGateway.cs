@@ -207,15 +207,20 @@ public sealed class ContactGateway : ReceiveActor, IWithTimers
         {
             var submissions = new ContactSubmission[RecordContacts.Fitting(_queued.Select(s => s.Contact), _settings.MaxBatchSize)];
             var contacts = new Domain.ContactRequest[submissions.Length];
+            List<TraceContext>? traces = null;
             for (var i = 0; i < submissions.Length; i++)
             {
                 submissions[i] = _queued.Dequeue();
                 contacts[i] = submissions[i].Contact;
+                if (submissions[i].Trace is { } trace && (traces?.Count ?? 0) < RecordContacts.MaxTraces)
+                {
+                    (traces ??= []).Add(trace);
+                }
             }
             var batchId = ++_nextBatchId;
             KmsMetrics.ContactsPerBatch.Record(contacts.Length);
             _inFlight.Add(batchId, new InFlight(submissions, Environment.TickCount64 + (long)_settings.EffectiveReplyTimeout.TotalMilliseconds, Stopwatch.GetTimestamp()));
-            _windows.Tell(new RecordContacts(_applicationId, batchId, contacts), Self);
+            _windows.Tell(new RecordContacts(_applicationId, batchId, contacts) { Traces = traces?.ToArray() ?? [] }, Self);
         }
     }
 

@@ -11,6 +11,10 @@ public abstract class ContactSubmission(Guid applicationId, ContactRequest conta
 
     public ContactRequest Contact { get; } = contact;
 
+    /// <summary>The trace context of the request's span (kms.activate), when it is traced: it goes with the contact
+    /// to the window, whose span becomes its child.</summary>
+    public TraceContext? Trace { get; init; }
+
     /// <summary>The contact is answered with <paramref name="count"/>: it is durable in the window, or the window is
     /// full and its grant covers the contact (the contact follows to the window behind the answer).</summary>
     public abstract void Recorded(DateTimeOffset recordedAt, int count);

@@ -81,6 +81,10 @@ internal static class WindowSchema
                 LicenseState = (P.LicenseState)c.LicenseState,
             }.WithIds(c.ClientMachineId, c.ProductId));
         }
+        foreach (var trace in m.Traces)
+        {
+            proto.Traces.Add(new P.TraceContext { Traceparent = trace.TraceParent, Tracestate = trace.TraceState ?? "" });
+        }
         return proto;
     }
 
@@ -93,7 +97,10 @@ internal static class WindowSchema
             contacts[i] = new ContactRequest(c.ClientMachineId(), c.ProductId(), c.Threshold, c.Workstation, c.IsVirtualMachine,
                 ToLicenseState((int)c.LicenseState));
         }
-        return new RecordContacts(Join(proto.ApplicationIdLow, proto.ApplicationIdHigh), proto.BatchId, contacts, proto.Answered);
+        return new RecordContacts(Join(proto.ApplicationIdLow, proto.ApplicationIdHigh), proto.BatchId, contacts, proto.Answered)
+        {
+            Traces = proto.Traces.Count == 0 ? [] : proto.Traces.Select(t => new TraceContext(t.Traceparent, t.Tracestate.Length == 0 ? null : t.Tracestate)).ToArray(),
+        };
     }
 
     private static P.ContactsAccepted ToProto(ContactsAccepted m)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -43,6 +44,9 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
     private readonly List<(IActorRef ReplyTo, GetWindow Query)> _queriesAfterWrite = [];
     private bool _stopping;
 
+    /// <summary>The span of the journal write in flight, when a batch in it is traced.</summary>
+    private Activity? _persistSpan;
+
     public ActivationWindowActor(string entityId, WindowSettings settings, TimeProvider time)
         : base("activation-window-" + entityId, "Window " + Guid.ParseExact(entityId, "N"), settings.SnapshotEvery)
     {
@@ -70,9 +74,10 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
             if (_stopping)
             {
                 Sender.Tell(new ContactsRejected(batch.BatchId, MovingReason));
+                if (WindowSpans.Record(_applicationId, batch) is { } rejected) KmsTracing.Fail(rejected, MovingReason);
                 return;
             }
-            _waiting.Add(new Waiting(batch, Sender));
+            _waiting.Add(new Waiting(batch, Sender, WindowSpans.Record(_applicationId, batch)));
             if (_writing.Count == 0)
             {
                 WriteWaiting();
@@ -166,11 +171,18 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
         {
             (_writing, _waiting) = (_waiting, _writing);
         }
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
+        _persistSpan = _writing.Exists(w => w.Span is not null) ? WindowSpans.Persist(_writing.ConvertAll(w => w.Span), contacts.Length) : null;
 
         PersistAsync(decision.Event, recorded =>
         {
-            KmsMetrics.JournalWrite.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            KmsMetrics.JournalWrite.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (_persistSpan is { } persisted)
+            {
+                persisted.SetTag("kms.sequence_nr", LastSequenceNr);
+                KmsTracing.Stop(persisted);
+                _persistSpan = null;
+            }
             KmsMetrics.ContactsPerEvent.Record(contacts.Length);
             KmsMetrics.ContactsRecorded.Add(contacts.Length);
             var offset = 0;
@@ -181,6 +193,7 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
                 int[] counts = written.Batch.Answered ? [] : decision.Counts.AsSpan(offset, length).ToArray();
                 offset += length;
                 written.ReplyTo.Tell(new ContactsAccepted(written.Batch.BatchId, recorded.RecordedAt, counts));
+                if (written.Span is { } span) KmsTracing.Stop(span);
             }
             _writing.Clear();
             // No new grant while a batch that raises the capacity waits: it would only have to be revoked again.
@@ -255,9 +268,15 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
 
     private void RejectAll(string reason)
     {
+        if (_persistSpan is { } persist)
+        {
+            KmsTracing.Fail(persist, reason);
+            _persistSpan = null;
+        }
         foreach (var waiting in _writing.Concat(_waiting))
         {
             waiting.ReplyTo.Tell(new ContactsRejected(waiting.Batch.BatchId, reason));
+            if (waiting.Span is { } span) KmsTracing.Fail(span, reason);
         }
         _writing.Clear();
         _waiting.Clear();
@@ -271,7 +290,7 @@ public sealed class ActivationWindowActor : TrimmedEntity, IWithTimers
     /// <summary>How often a pending revocation checks whether the last lease has run out.</summary>
     private static readonly TimeSpan RevocationCheckInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly record struct Waiting(RecordContacts Batch, IActorRef ReplyTo);
+    private readonly record struct Waiting(RecordContacts Batch, IActorRef ReplyTo, Activity? Span);
 
     private sealed class CheckRevocation
     {

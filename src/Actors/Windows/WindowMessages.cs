@@ -21,6 +21,15 @@ public static class WindowProtocol
     public sealed record RecordContacts(Guid ApplicationId, long BatchId, ContactRequest[] Contacts, bool Answered = false)
         : IWithApplicationId
     {
+        /// <summary>The trace contexts of the traced requests among <see cref="Contacts"/> (--otlp-traces; empty
+        /// otherwise): the window's kms.window.record span is the child of the first and links the others.</summary>
+        public TraceContext[] Traces { get; init; } = [];
+
+        /// <summary>The most trace contexts one message carries: they ride outside <see cref="MaxContactBytes"/>, and
+        /// this many (about 70 bytes each) stay far inside the remoting frame's remaining room. Traced requests beyond
+        /// it still get their own kms.activate span, without a link from the window's.</summary>
+        public const int MaxTraces = 32;
+
         /// <summary>The most bytes of contacts one message carries. A window on another node receives it through Akka
         /// remoting, which drops a message larger than its frame (128,000 bytes by default) and tells nobody: the batch
         /// would never be answered, and a batch of contacts answered from a grant would be sent again and dropped again.</summary>

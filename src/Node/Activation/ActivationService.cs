@@ -9,6 +9,7 @@ using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Licensing;
 using KmsCluster.Node.RequestLogging;
 using KmsCluster.Node.Registry;
+using KmsCluster.Node.Telemetry;
 using KmsCluster.Protocol.Catalog;
 using KmsCluster.Protocol.Wire;
 
@@ -62,34 +63,35 @@ public sealed partial class ActivationService(
     {
         stats.RequestReceived();
         stats.LicenseStateReported(request.LicenseState);
+        var span = ActivationSpans.Start(VersionOf(nonce));
         if (!catalog.TryGetProduct(request.ProductId, out var product))
         {
-            return Refused(ErrorCode.UnknownProduct, $"product {request.ProductId} is not in this host's catalogue", sink, request, null, nonce);
+            return Refused(ErrorCode.UnknownProduct, $"product {request.ProductId} is not in this host's catalogue", sink, request, null, nonce, span);
         }
         if (!licence.Allows(product, out var refusal))
         {
-            return Refused(refusal.Code, refusal.Message, sink, request, product, nonce);
+            return Refused(refusal.Code, refusal.Message, sink, request, product, nonce, span);
         }
         var now = time.GetUtcNow();
         CertifiedKey? key = null;
         if (nonce is not null && !credentials.TryGet(product, now, out key, out var uncertified))
         {
-            return Refused(ErrorCode.HostNotCertified, uncertified, sink, request, product, nonce);
+            return Refused(ErrorCode.HostNotCertified, uncertified, sink, request, product, nonce, span);
         }
         if (product.Application.Id != request.ApplicationId)
         {
             return Refused(ErrorCode.MalformedRequest,
-                $"product {product.Slug} belongs to application {product.Application.Slug} ({product.Application.Id}), not {request.ApplicationId}", sink, request, product, nonce);
+                $"product {product.Slug} belongs to application {product.Application.Slug} ({product.Application.Id}), not {request.ApplicationId}", sink, request, product, nonce, span);
         }
         if (!membership.IsServing)
         {
             return Refused(ErrorCode.WindowUnavailable,
-                "this node is not an active member of its cluster (starting, leaving or downed); try another host", sink, request, product, nonce);
+                "this node is not an active member of its cluster (starting, leaving or downed); try another host", sink, request, product, nonce, span);
         }
         if (ActivationPolicy.ClockSkew(request.ClientTime, now) is { } skew)
         {
             return Refused(ErrorCode.ClockSkew,
-                $"client clock {request.ClientTime:yyyy-MM-ddTHH:mm:ssZ} is {Describe(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the host clock {now:yyyy-MM-ddTHH:mm:ssZ}; at most 4 hours are allowed", sink, request, product, nonce);
+                $"client clock {request.ClientTime:yyyy-MM-ddTHH:mm:ssZ} is {Describe(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the host clock {now:yyyy-MM-ddTHH:mm:ssZ}; at most 4 hours are allowed", sink, request, product, nonce, span);
         }
         // Registered when the actor system started (ActivationHosting); IsServing above implies it has.
         var gateways = (ContactGatewaysRef)registry.Get<ContactGatewaysRef>();
@@ -97,10 +99,14 @@ public sealed partial class ActivationService(
         // A full window's grant answers here and now; only the other requests need a submission to wait on.
         if (gateways.Gateways.TryAnswer(product.Application.Id, Contact(request, product), out var count, out var answeredAt))
         {
-            Answer(sink, requestId, request, nonce, key, product, answeredAt, count, submittedAt);
+            var activated = Answer(sink, requestId, request, nonce, key, product, answeredAt, count, submittedAt);
+            if (span is not null) ActivationSpans.Answered(span, product, count, activated, fromGrant: true);
             return null;
         }
-        gateways.Tell(new PendingActivation(this, sink, requestId, request, product, submittedAt) { Nonce = nonce, Key = key }, ActorRefs.NoSender);
+        gateways.Tell(new PendingActivation(this, sink, requestId, request, product, submittedAt)
+        {
+            Nonce = nonce, Key = key, Span = span, Trace = KmsTracing.ContextOf(span),
+        }, ActorRefs.NoSender);
         return null;
     }
 
@@ -149,8 +155,9 @@ public sealed partial class ActivationService(
 
     /// <summary>A decoded request refused (<paramref name="product"/> null when the catalogue does not know it).</summary>
     private ErrorResponse Refused(ErrorCode code, string message, IResponseSink sink, in ActivationRequest request, Product? product,
-        UInt128? nonce)
+        UInt128? nonce, Activity? span)
     {
+        if (span is not null) ActivationSpans.Refused(span, product, code, message);
         if (requestLog.Enabled)
         {
             requestLog.Add(new RequestLogEntry
@@ -171,11 +178,15 @@ public sealed partial class ActivationService(
 
     private static byte VersionOf(UInt128? nonce) => nonce is null ? ProtocolConstants.Version : ProtocolConstants.SignedVersion;
 
-    internal void Complete(PendingActivation pending, DateTimeOffset recordedAt, int count) =>
-        Answer(pending.Sink, pending.RequestId, pending.Request, pending.Nonce, pending.Key, pending.Product, recordedAt, count,
-            pending.SubmittedAt);
+    internal void Complete(PendingActivation pending, DateTimeOffset recordedAt, int count)
+    {
+        var activated = Answer(pending.Sink, pending.RequestId, pending.Request, pending.Nonce, pending.Key, pending.Product, recordedAt,
+            count, pending.SubmittedAt);
+        if (pending.Span is { } span) ActivationSpans.Answered(span, pending.Product, count, activated, fromGrant: false);
+    }
 
-    private void Answer(IResponseSink sink, uint requestId, in ActivationRequest request, UInt128? nonce, CertifiedKey? key,
+    /// <returns>Whether the answer activates.</returns>
+    private bool Answer(IResponseSink sink, uint requestId, in ActivationRequest request, UInt128? nonce, CertifiedKey? key,
         Product product, DateTimeOffset recordedAt, int count, long submittedAt)
     {
         var (activated, validUntil) = ActivationPolicy.Decide(count, product.Threshold, recordedAt);
@@ -210,14 +221,15 @@ public sealed partial class ActivationService(
         if (key is not null)
         {
             signer.Enqueue(sink, requestId, key, new SignedAnswerContent(nonce!.Value, product.Id, key.KeyId, response));
-            return;
+            return activated;
         }
         sink.Send(requestId, response);
+        return activated;
     }
 
     internal void Fail(PendingActivation pending, ErrorCode code, string message)
     {
-        var error = Refused(code, message, pending.Sink, pending.Request, pending.Product, pending.Nonce);
+        var error = Refused(code, message, pending.Sink, pending.Request, pending.Product, pending.Nonce, pending.Span);
         pending.Sink.SendError(pending.RequestId, error, pending.Key is null ? ProtocolConstants.Version : ProtocolConstants.SignedVersion);
     }
 
@@ -256,6 +268,9 @@ internal sealed class PendingActivation(
     public UInt128? Nonce { get; init; }
 
     public CertifiedKey? Key { get; init; }
+
+    /// <summary>The request's kms.activate span, when traced; ended with the answer.</summary>
+    public Activity? Span { get; init; }
 
     public override void Recorded(DateTimeOffset recordedAt, int count) => service.Complete(this, recordedAt, count);
 

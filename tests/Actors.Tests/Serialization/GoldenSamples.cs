@@ -47,6 +47,14 @@ internal static class GoldenSamples
         ])),
         ("record-contacts-empty", new RecordContacts(Guid.Empty, long.MinValue, [])),
         ("record-contacts-answered", new RecordContacts(Application, 7, [Server(2), Office(3)], Answered: true)),
+        ("record-contacts-traced", new RecordContacts(Application, 8, [Client(5, "PC-5"), Server(6), Office(7)])
+        {
+            Traces =
+            [
+                new TraceContext("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"),
+                new TraceContext("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", null),
+            ],
+        }),
         ("contacts-accepted", new ContactsAccepted(42, At, [1, 25, 50, int.MaxValue, 0, -1])),
         ("contacts-accepted-empty", new ContactsAccepted(long.MaxValue, Latest, [])),
         ("contacts-rejected", new ContactsRejected(-1, "the journal is down: \"disk full\" — réessayez")),
