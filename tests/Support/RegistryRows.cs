@@ -36,6 +36,19 @@ public static class RegistryRows
         connection.Open();
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
+        // The search index is filled once at the end ('rebuild'), not by its insert trigger row by row: a million rows
+        // in 130 s instead of 300 or more. The node's own triggers are put back as they were.
+        command.CommandText = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'client_registry' AND name LIKE '%insert%'";
+        var triggers = new List<(string Name, string Sql)>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read()) triggers.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        foreach (var (name, _) in triggers)
+        {
+            command.CommandText = $"DROP TRIGGER \"{name}\"";
+            command.ExecuteNonQuery();
+        }
         command.CommandText = """
             INSERT INTO client_registry (application_id, cmid, workstation, product_id, vm, first_contact, last_contact, last_count, activated, valid_until, node)
             VALUES (@a, @c, @w, @p, 0, @t, @t, 50, @act, @u, 'old-node')
@@ -52,6 +65,17 @@ public static class RegistryRows
             command.Parameters["t"].Value = row.LastContact.ToUnixTimeMilliseconds();
             command.Parameters["act"].Value = row.Activated;
             command.Parameters["u"].Value = row.Activated ? row.LastContact.AddDays(180).ToUnixTimeMilliseconds() : DBNull.Value;
+            command.ExecuteNonQuery();
+        }
+        command.Parameters.Clear();
+        if (triggers.Count > 0)
+        {
+            command.CommandText = "INSERT INTO client_registry_search (client_registry_search) VALUES ('rebuild')";
+            command.ExecuteNonQuery();
+        }
+        foreach (var (_, sql) in triggers)
+        {
+            command.CommandText = sql;
             command.ExecuteNonQuery();
         }
         transaction.Commit();
