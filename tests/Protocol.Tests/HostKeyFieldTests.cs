@@ -44,6 +44,14 @@ public sealed class HostKeyFieldTests
     }
 
     [Fact]
+    public void A_host_key_file_that_cannot_be_read_is_named_as_the_host_key()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"kms-missing-{Guid.NewGuid():N}.json");
+        var error = Assert.Throws<HostKeyFormatException>(() => HostKey.Load(path));
+        Assert.StartsWith($"{path}: cannot read the host key: ", error.Message);
+    }
+
+    [Fact]
     public void A_json_null_document_is_refused_as_empty()
     {
         var error = Assert.Throws<HostKeyFormatException>(() => HostKey.Parse("null", Source));
