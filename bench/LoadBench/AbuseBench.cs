@@ -147,9 +147,14 @@ internal static class AbuseBench
                 {
                     connection = await RawConnection.OpenFromAsync(Attacker, port);
                 }
+                catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionReset
+                                                                     or System.Net.Sockets.SocketError.Shutdown or System.Net.Sockets.SocketError.ConnectionAborted)
+                {
+                    continue; // the node reset it while it connected (refused): a flood goes straight on
+                }
                 catch (System.Net.Sockets.SocketException)
                 {
-                    await Task.Delay(10);
+                    await Task.Delay(10); // out of local ports or the like: the attacker's own limit
                     continue;
                 }
                 lock (held)
@@ -266,7 +271,8 @@ internal static class AbuseBench
     {
         "connection-flood" => away.RefusedSourceConnections > 0,
         "slow-dribble" => away.FrameTimeouts >= 400,
-        "request-flood" => away.ThrottledSourceRequests >= 1_000L * seconds,
+        // Over its rate, each of the 4 connections is held off about 10 times a second (a 100 ms hint each time).
+        "request-flood" => away.SourceHoldOffs >= 20L * seconds,
         "garbage" => away.BrokenStreams >= 100L * seconds,
         _ => true,
     };
@@ -275,7 +281,7 @@ internal static class AbuseBench
         after.RefusedNodeConnections - before.RefusedNodeConnections, after.RefusedSourceConnections - before.RefusedSourceConnections,
         after.FrameTimeouts - before.FrameTimeouts, after.BrokenStreams - before.BrokenStreams,
         after.ThrottledSourceRequests - before.ThrottledSourceRequests, after.ThrottledNodeRequests - before.ThrottledNodeRequests,
-        after.PendingRequests, after.SourceBuckets);
+        after.PendingRequests, after.SourceBuckets, after.SourceHoldOffs - before.SourceHoldOffs);
 
     private static string Describe(LimitsJson away)
     {
@@ -284,7 +290,7 @@ internal static class AbuseBench
         if (away.RefusedNodeConnections > 0) parts.Add(Report.Invariant($"{away.RefusedNodeConnections:N0} refused (node)"));
         if (away.FrameTimeouts > 0) parts.Add(Report.Invariant($"{away.FrameTimeouts:N0} cut at the frame timeout"));
         if (away.BrokenStreams > 0) parts.Add(Report.Invariant($"{away.BrokenStreams:N0} broken streams closed"));
-        if (away.ThrottledSourceRequests > 0) parts.Add(Report.Invariant($"{away.ThrottledSourceRequests:N0} requests server-busy (source rate)"));
+        if (away.ThrottledSourceRequests > 0) parts.Add(Report.Invariant($"{away.ThrottledSourceRequests:N0} requests server-busy (source rate) in {away.SourceHoldOffs:N0} hold-offs"));
         if (away.ThrottledNodeRequests > 0) parts.Add(Report.Invariant($"{away.ThrottledNodeRequests:N0} server-busy (node pending)"));
         return parts.Count == 0 ? "nothing" : string.Join("; ", parts);
     }

@@ -86,9 +86,28 @@ public sealed class RawConnection : IAsyncDisposable
         {
             return false;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or SocketException)
         {
-            return true;
+            return true; // reset
+        }
+    }
+
+    /// <summary>True when a connection from <paramref name="source"/> is refused by the host: reset while it connects,
+    /// or closed (end of stream or reset) before it has sent anything, within the timeout.</summary>
+    public static async Task<bool> RefusedFromAsync(System.Net.IPAddress source, int port, TimeSpan timeout)
+    {
+        RawConnection connection;
+        try
+        {
+            connection = await OpenFromAsync(source, port);
+        }
+        catch (SocketException)
+        {
+            return true; // the reset overtook the end of the connect
+        }
+        await using (connection)
+        {
+            return await connection.ClosedByHostAsync(timeout);
         }
     }
 

@@ -19,9 +19,14 @@ namespace KmsCluster.Node.Activation;
 /// after it (nothing after it can be trusted); a bad body or an unknown version only costs that one request.
 /// A frame whose first byte came must be complete within <see cref="SessionLimits.FrameTimeout"/>, however steadily
 /// its bytes trickle in; every frame passes <see cref="RequestAdmission"/> (rate per source, pending on the node).
+/// A source over its rate is not read again until its retry hint has passed.
 /// </summary>
 internal sealed class ActivationSession : IResponseSink
 {
+    /// <summary>Frames of one read answered server-busy for their source's rate before the session holds off until
+    /// the retry hint; a pipelining client over its rate gets this many refusals per hint, the rest waits.</summary>
+    internal const int OverRateAnswersPerRead = 64;
+
     private readonly IDuplexPipe _transport;
     private readonly ActivationService _service;
     private readonly SessionLimits _limits;
@@ -140,16 +145,26 @@ internal sealed class ActivationSession : IResponseSink
             var buffer = result.Buffer;
             var close = false;
             var frames = 0;
+            TimeSpan? holdOff = null; // set when the source went over its rate: when its bucket has a token again
+            var overRate = 0;
             try
             {
                 while (FrameReader.TryParse(buffer, out var consumed, out _, out var frame))
                 {
+                    if (overRate >= OverRateAnswersPerRead)
+                    {
+                        break; // the rest stays in the pipe, then in TCP, until the hint has passed
+                    }
                     if (!await _slots.TakeAsync(stop))
                     {
                         close = true;
                         break;
                     }
-                    Admit(frame);
+                    if (Admit(frame) is { } hint)
+                    {
+                        holdOff ??= hint;
+                        overRate++;
+                    }
                     frames++;
                     buffer = buffer.Slice(consumed);
                 }
@@ -164,6 +179,23 @@ internal sealed class ActivationSession : IResponseSink
             // What is left is the start of the next frame: it started in this read when a frame ended in it.
             frameStarted = buffer.IsEmpty ? 0 : frameStarted == 0 || frames > 0 ? Stopwatch.GetTimestamp() : frameStarted;
 
+            if (holdOff is { } retryAfter && !close)
+            {
+                // A source over its rate was told when to retry: what else it sends is read only after that, so a
+                // request flood costs the node a bounded number of answers per hint, not one per request it pipelines.
+                input.AdvanceTo(buffer.Start); // frames held back are complete: the next read must see them at once
+                _limitStats.HeldOff();
+                try
+                {
+                    await Task.Delay(retryAfter, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return SessionEnd.Stopped;
+                }
+                continue;
+            }
+
             if (result.IsCompleted && !close && !buffer.IsEmpty)
             {
                 SendStreamError(0, _service.RefusedFrame(ErrorCode.MalformedRequest,
@@ -177,15 +209,17 @@ internal sealed class ActivationSession : IResponseSink
         }
     }
 
-    /// <summary>Serves a frame, or answers it server-busy when its source is over its rate or the node is full.</summary>
-    private void Admit(in Frame frame)
+    /// <summary>Serves a frame, or answers it server-busy when its source is over its rate or the node is full.
+    /// Returns the retry hint when the source is over its rate (the read loop then holds off).</summary>
+    private TimeSpan? Admit(in Frame frame)
     {
         if (_admission.Admit() is { } busy)
         {
             SendError(frame.RequestId, _service.Busy(busy.Message, busy.RetryAfter, this, frame.Version), frame.Version);
-            return;
+            return busy.OverSourceRate ? busy.RetryAfter : null;
         }
         Handle(frame);
+        return null;
     }
 
     /// <summary>Answers or submits one frame; each frame holds one slot until its answer is written. A v1 request is

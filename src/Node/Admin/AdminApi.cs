@@ -100,7 +100,8 @@ public static class AdminApi
             host.Name, host.Id, stats.StartedAt, stats.Total, stats.FailedCount, stats.Activated, stats.NotActivated,
             stats.ByLicenseState(), stats.ByError(), RequestLogCounters(requestLog), registryFeed.Stats(),
             new LimitsJson(connections.Open, limits.RefusedNodeConnections, limits.RefusedSourceConnections, limits.FrameTimeouts,
-                limits.BrokenStreams, limits.ThrottledSourceRequests, limits.ThrottledNodeRequests, pending.Pending, rate.Buckets)),
+                limits.BrokenStreams, limits.ThrottledSourceRequests, limits.ThrottledNodeRequests, pending.Pending, rate.Buckets,
+                limits.SourceHoldOffs)),
             AdminJson.Http.StatsJson));
 
         app.MapGet("/api/v1/node", (NodeStats stats, HostIdentity host, NodeOptions options, ActivationEndpoints activation,

@@ -8,9 +8,9 @@ namespace KmsCluster.Node.Configuration;
 public static class LimitFlags
 {
     public static readonly NodeFlag MaxConnections = new("max-connections", "N", "10000",
-        "activation connections this node holds at once; one more is closed at accept (1 to 1000000)");
+        "activation connections this node holds at once; one more is reset at accept (1 to 1000000)");
     public static readonly NodeFlag MaxConnectionsPerSource = new("max-connections-per-source", "N", "512",
-        "activation connections one source address (IPv4 address, IPv6 /64) holds at once; one more is closed at accept (1 to 1000000)");
+        "activation connections one source address (IPv4 address, IPv6 /64) holds at once; one more is reset at accept (1 to 1000000)");
     public static readonly NodeFlag FrameTimeout = new("frame-timeout", "DURATION", "10s",
         "a frame whose first byte arrived must be complete within this, or the connection is closed (100ms to 5m); apart from --idle-timeout");
     public static readonly NodeFlag SourceRate = new("source-rate", "N", "1000",

@@ -1,14 +1,16 @@
 using System.Net;
 using KmsCluster.Node.Configuration;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace KmsCluster.Node.Limits;
 
 /// <summary>
 /// Kestrel connection middleware in front of the activation handler: at most --max-connections activation connections
 /// on the node and --max-connections-per-source from one <see cref="SourceKey"/> (unless --limit-exempt covers it).
-/// One over a limit is closed at accept, before anything is read, and counted; its client (a KMS client tries the
-/// next host when a connection closes) sees end of stream. The connection's source goes on to the session as a
+/// One over a limit is reset at accept, before anything is read, and counted; its client (a KMS client tries the
+/// next host when a connection closes) sees the connection reset. The connection's source goes on to the session as a
 /// <see cref="ConnectionSource"/> feature.
 /// </summary>
 public sealed class ConnectionLimiter(AbuseLimits limits, LimitStats stats)
@@ -26,7 +28,13 @@ public sealed class ConnectionLimiter(AbuseLimits limits, LimitStats stats)
         var counted = !source.IsIn(limits.Exempt);
         if (!TryEnter(source.Key, counted))
         {
-            return; // Kestrel closes the connection once the delegate returns
+            // Reset, not a graceful close: a flood of refused connections then leaves no TIME_WAIT on the node (the
+            // side that closes first keeps one for a minute). Kestrel closes the socket once the delegate returns.
+            if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+            return;
         }
         try
         {

@@ -21,12 +21,12 @@ internal sealed class RequestAdmission(LimitStats stats, NodePendingAnswers pend
         if (bucket is not null && rate.TryTake(bucket) is { } after)
         {
             stats.ThrottledSource();
-            return new Busy("too many requests from this source address; retry later", after);
+            return new Busy("too many requests from this source address; retry later", after, OverSourceRate: true);
         }
         if (!nodeHasRoom)
         {
             stats.ThrottledNode();
-            return new Busy($"this node holds {pending.Max} unanswered requests; retry later", NodeFullRetry);
+            return new Busy($"this node holds {pending.Max} unanswered requests; retry later", NodeFullRetry, OverSourceRate: false);
         }
         return null;
     }
@@ -35,5 +35,5 @@ internal sealed class RequestAdmission(LimitStats stats, NodePendingAnswers pend
     public void Answered(int count) => pending.Leave(count);
 }
 
-/// <summary>A refusal with server-busy: the message and the retry hint.</summary>
-internal readonly record struct Busy(string Message, TimeSpan RetryAfter);
+/// <summary>A refusal with server-busy: the message, the retry hint, and whether the source's own rate was the cause.</summary>
+internal readonly record struct Busy(string Message, TimeSpan RetryAfter, bool OverSourceRate);

@@ -14,6 +14,7 @@ public sealed class LimitMetrics
     public const string RequestsThrottled = "kms.requests.throttled";
     public const string RequestsPending = "kms.requests.pending";
     public const string SourceBuckets = "kms.limits.source_buckets";
+    public const string SourceHoldOffs = "kms.limits.source_holdoffs";
 
     private static readonly KeyValuePair<string, object?>[] NodeTag = [new("limit", "node")];
     private static readonly KeyValuePair<string, object?>[] SourceTag = [new("limit", "source")];
@@ -32,7 +33,7 @@ public sealed class LimitMetrics
             {
                 new(stats.RefusedNodeConnections, NodeTag),
                 new(stats.RefusedSourceConnections, SourceTag),
-            }, "{connection}", "Connections closed at accept, by the limit they hit: node (--max-connections), source (--max-connections-per-source)");
+            }, "{connection}", "Connections reset at accept, by the limit they hit: node (--max-connections), source (--max-connections-per-source)");
         meter.CreateObservableCounter(ConnectionsCut, () => new Measurement<long>[]
             {
                 new(stats.FrameTimeouts, FrameTimeoutTag),
@@ -47,5 +48,7 @@ public sealed class LimitMetrics
             "Requests read on this node's connections and not yet answered");
         meter.CreateObservableUpDownCounter(SourceBuckets, () => rate.Buckets, "{bucket}",
             "Token buckets of --source-rate that exist now (one per recent source, at most 100000)");
+        meter.CreateObservableCounter(SourceHoldOffs, () => stats.SourceHoldOffs, "{hold-off}",
+            "Times a connection over --source-rate was not read again until its retry hint had passed");
     }
 }

@@ -22,16 +22,19 @@ public sealed record StatsJson(
 
 /// <summary>The abuse limits since the node started (the same numbers as the kms.connections.* and kms.requests.throttled metrics).</summary>
 /// <param name="ConnectionsOpen">Activation connections open now.</param>
-/// <param name="RefusedNodeConnections">Connections closed at accept: the node held --max-connections.</param>
-/// <param name="RefusedSourceConnections">Connections closed at accept: their source held --max-connections-per-source.</param>
+/// <param name="RefusedNodeConnections">Connections reset at accept: the node held --max-connections.</param>
+/// <param name="RefusedSourceConnections">Connections reset at accept: their source held --max-connections-per-source.</param>
 /// <param name="FrameTimeouts">Connections closed: a frame not complete within --frame-timeout of its first byte.</param>
 /// <param name="BrokenStreams">Connections closed: a broken stream (bad magic, a frame beyond the size limit).</param>
 /// <param name="ThrottledSourceRequests">Requests answered server-busy: their source over --source-rate.</param>
 /// <param name="ThrottledNodeRequests">Requests answered server-busy: the node held --max-pending unanswered requests.</param>
 /// <param name="PendingRequests">Requests read and not yet answered now, all connections together.</param>
 /// <param name="SourceBuckets">Rate-limit token buckets that exist now (recent sources).</param>
+/// <param name="SourceHoldOffs">Times a connection over its source's rate was not read until its retry hint had passed
+/// (each after at most 64 server-busy answers).</param>
 public sealed record LimitsJson(long ConnectionsOpen, long RefusedNodeConnections, long RefusedSourceConnections, long FrameTimeouts,
-    long BrokenStreams, long ThrottledSourceRequests, long ThrottledNodeRequests, long PendingRequests, long SourceBuckets);
+    long BrokenStreams, long ThrottledSourceRequests, long ThrottledNodeRequests, long PendingRequests, long SourceBuckets,
+    long SourceHoldOffs = 0);
 
 /// <summary>The request log (--request-log) as the node has written it since it started.</summary>
 /// <param name="Destination">The file, or stdout.</param>
