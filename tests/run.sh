@@ -31,10 +31,23 @@ printf '{"solution":{"path":"%s/KmsCluster.sln","projects":[%s]}}\n' "$repo" "$p
 # A hung test fails the run (with a dump of what hung) instead of eating the CI time limit.
 test_args=(-c Release --no-build --logger "console;verbosity=normal" --blame-hang-timeout 10m)
 status=0
+# A test that leaves a node (or authority) process of this checkout running has a disposal bug, and the process would
+# eat the cores of every test after it: fail the run, name the processes and stop them.
+leaked_processes() {
+  local left
+  left=$(pgrep -af -- "$repo/.*(kms-node|kms-authority)\.dll" || true)
+  [ -z "$left" ] && return 0
+  echo "error: test processes left running after $1:" >&2
+  echo "$left" >&2
+  pkill -9 -f -- "$repo/.*(kms-node|kms-authority)\.dll" || true
+  return 1
+}
 dotnet test "$tmp/others.slnf" "${test_args[@]}" || status=1
+leaked_processes "the test projects" || status=1
 # The process-level cluster tests last and alone: their failure detectors are timing-sensitive and must not
 # share the two cores with other test assemblies. They run even when the others failed, for the full picture.
 dotnet test tests/Cluster.Tests/KmsCluster.Cluster.Tests.csproj "${test_args[@]}" || status=1
+leaked_processes "the cluster tests" || status=1
 # The container tests run a 3-node cluster in containers: alone too, for the same reason (a fresh-clone run had a
 # container node downed by the others' failure detector while every other test assembly shared the cores).
 dotnet test tests/Deploy.Tests/KmsCluster.Deploy.Tests.csproj "${test_args[@]}" || status=1
