@@ -117,8 +117,8 @@ public sealed class NetworkLab : IAsyncDisposable
     /// <summary>FORWARD rule arguments after -I/-D; the comment names the lab so leftovers can be found.</summary>
     private string[] ForwardRule => ["FORWARD", "-i", Bridge, "-o", Bridge, "-j", "ACCEPT", "-m", "comment", "--comment", Bridge];
 
-    /// <summary>Drops every packet between nodes <paramref name="node"/> and <paramref name="other"/>, both ways,
-    /// in both namespaces. Each keeps its link to the bridge: the test and PostgreSQL still reach both.</summary>
+    /// <summary>Drops every packet between nodes <paramref name="node"/> and <paramref name="other"/>, both ways:
+    /// each namespace drops what comes from the other. Each keeps its link to the bridge: the test and PostgreSQL still reach both.</summary>
     public async Task PartitionAsync(int node, int other)
     {
         CheckNode(node);
@@ -132,10 +132,11 @@ public sealed class NetworkLab : IAsyncDisposable
             {
                 if (_cuts.Contains(pair)) return;
             }
+            // Each drops what arrives from the other: packets leave and vanish, as across a real partition. A rule in
+            // OUTPUT would drop inside the sender's own stack, which may tell the sender (EPERM for a UDP send).
             foreach (var (self, peer) in new[] { (node, other), (other, node) })
             {
                 await NetworkCommand.IptablesAsync(Namespace(self), "-A", "INPUT", "-s", NodeAddresses[peer], "-j", "DROP");
-                await NetworkCommand.IptablesAsync(Namespace(self), "-A", "OUTPUT", "-d", NodeAddresses[peer], "-j", "DROP");
             }
             lock (_cuts) _cuts.Add(pair);
         }
@@ -145,7 +146,7 @@ public sealed class NetworkLab : IAsyncDisposable
         }
     }
 
-    /// <summary>Removes every cut: each namespace's INPUT and OUTPUT chains hold nothing else.</summary>
+    /// <summary>Removes every cut: each namespace's INPUT chain holds nothing else.</summary>
     public async Task HealAsync()
     {
         await _gate.WaitAsync();
@@ -154,7 +155,6 @@ public sealed class NetworkLab : IAsyncDisposable
             for (var i = 0; i < NodeAddresses.Count; i++)
             {
                 await NetworkCommand.IptablesAsync(Namespace(i), "-F", "INPUT");
-                await NetworkCommand.IptablesAsync(Namespace(i), "-F", "OUTPUT");
             }
             lock (_cuts) _cuts.Clear();
         }
