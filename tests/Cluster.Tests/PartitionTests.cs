@@ -136,11 +136,10 @@ public sealed class PartitionTests
         await using var cluster = await LocalCluster.StartAsync(database, "kms", 3, null, _ => [], network: lab);
         await cluster.RunAsync(async () =>
         {
-            var owner = await cluster.OwnerIndexAsync("windows", Settle);
-            // The third must be a seed (LocalCluster's seeds are nodes 0 and 1): the two downed nodes come back while
-            // it is the only member, and a restarted node finds the cluster only through a seed that is in it.
-            var third = owner == 0 ? 1 : 0;
-            var peer = 3 - owner - third;
+            await cluster.OwnerIndexAsync("windows", Settle);
+            // The two seeds: when they come back the only member is the third, which they must join rather than form a
+            // cluster of their own (LocalCluster gives a restarted node the running nodes as its first seeds).
+            const int first = 0, second = 1, third = 2;
             var machines = Enumerable.Range(0, Machines).Select(_ => Guid.NewGuid()).ToArray();
             await using var load = new ContactLoad(cluster.Running.Select(n => n.ActivationEndpoint).ToList(), workers: 6,
                 ContactLoad.Pool(machines, "windows-11-pro"));
@@ -149,7 +148,7 @@ public sealed class PartitionTests
 
             var failoversBefore = load.Failovers;
 
-            await cluster.PartitionAsync(owner, peer);
+            await cluster.PartitionAsync(first, second);
             var cutAt = DateTimeOffset.UtcNow;
 
             // Each of the two sees the other unreachable, and the third sees both reachable while it hears of both
@@ -157,10 +156,10 @@ public sealed class PartitionTests
             // nodes. Whichever leader decides first takes the lease and downs both nodes of the cut (also itself, when
             // it is one of them); no side of this partition is a clean minority, so keeping either of the two would
             // leave a member the other cannot reach. The third, which sees everybody, carries on alone.
-            await cluster.Nodes[owner]!.WaitForExitAsync(Settle);
-            await cluster.Nodes[peer]!.WaitForExitAsync(Settle);
-            Assert.Equal(1, cluster.Nodes[owner]!.ExitCode);
-            Assert.Equal(1, cluster.Nodes[peer]!.ExitCode);
+            await cluster.Nodes[first]!.WaitForExitAsync(Settle);
+            await cluster.Nodes[second]!.WaitForExitAsync(Settle);
+            Assert.Equal(1, cluster.Nodes[first]!.ExitCode);
+            Assert.Equal(1, cluster.Nodes[second]!.ExitCode);
             var survivor = cluster.Nodes[third]!;
             Assert.False(survivor.HasExited, survivor.Output);
             Assert.Equal(third, await cluster.OwnerIndexAsync("windows", Settle));
@@ -171,13 +170,13 @@ public sealed class PartitionTests
 
             // Healed, both come back and the three agree again.
             await cluster.HealAsync();
-            await cluster.StartNodeAsync(owner);
-            await cluster.StartNodeAsync(peer);
+            await cluster.StartNodeAsync(first);
+            await cluster.StartNodeAsync(second);
             await cluster.OwnerIndexAsync("windows", Settle);
             await load.WaitForAnsweredAsync(load.Answered + 200, Settle);
             await load.StopAsync();
-            await AssertAnswersThroughAsync(cluster.Nodes[owner]!, machines);
-            await AssertAnswersThroughAsync(cluster.Nodes[peer]!, machines);
+            await AssertAnswersThroughAsync(cluster.Nodes[first]!, machines);
+            await AssertAnswersThroughAsync(cluster.Nodes[second]!, machines);
 
             await AssertEveryNodeReportsTheSameWindowsAsync(cluster);
             WindowAssert.HoldsEveryAcknowledgedContact(load, await StoredWindow.ReadAsync(survivor, "windows"));

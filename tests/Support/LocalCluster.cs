@@ -129,14 +129,28 @@ public sealed class LocalCluster : IAsyncDisposable
     private string[] NodeArgs(int index) =>
     [
         "--name", $"node{index}", "--cluster-port", ClusterPorts[index].ToString(),
-        .. _bootstrapped ? DatabaseArgs : JoinArgs, .. _nodeArgs(index),
+        .. _bootstrapped ? DatabaseArgs : JoinArgsOf(index), .. _nodeArgs(index),
     ];
+
+    /// <summary>What node <paramref name="index"/> starts with: the nodes running now as its first seeds, then the
+    /// cluster's seeds. A node that is not its own first seed never forms a cluster alone, so a restarted node joins
+    /// the members that are there, even when both seeds are down (the first seed, restarted while only a third node
+    /// lived, would otherwise form a second cluster on the same database). With no node running, node 0 is its own
+    /// first seed and starts the cluster.</summary>
+    private string[] JoinArgsOf(int index)
+    {
+        var running = Enumerable.Range(0, Nodes.Length).Where(i => i != index && Nodes[i] is { HasExited: false });
+        var seeds = running.Concat(Enumerable.Range(0, Math.Min(2, ClusterPorts.Length))).Distinct();
+        return [.. seeds.SelectMany(i => new[] { "--seed", SeedOf(i) }), .. DatabaseArgs];
+    }
+
+    private string SeedOf(int index) => $"{NetworkOf(index).Address}:{ClusterPorts[index]}";
 
     /// <summary>What a node needs to join this cluster: the seeds (the first two nodes), the database and the split
     /// brain strategy.</summary>
     public string[] JoinArgs =>
     [
-        .. Enumerable.Range(0, Math.Min(2, ClusterPorts.Length)).SelectMany(i => new[] { "--seed", $"{NetworkOf(i).Address}:{ClusterPorts[i]}" }),
+        .. Enumerable.Range(0, Math.Min(2, ClusterPorts.Length)).SelectMany(i => new[] { "--seed", SeedOf(i) }),
         .. DatabaseArgs,
     ];
 
