@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole KmsCluster test suite, from a fresh clone: restore, build in Release, run every test project.
 # It installs what the tests need when it is missing: PostgreSQL's binaries (each test fixture starts its own
-# private server from them, so no global PostgreSQL is started here), BIND 9, Chromium, podman and mmdebstrap
-# (tests/*-env.sh); SQLite ships inside Microsoft.Data.Sqlite.
+# private server from them, so no global PostgreSQL is started here), BIND 9, Chromium, podman and mmdebstrap,
+# iproute2 and iptables (tests/*-env.sh); SQLite ships inside Microsoft.Data.Sqlite.
 # CI calls exactly this script (.ci/run), as root, with no input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ source tests/bind-env.sh
 source tests/chromium-env.sh
 # podman and mmdebstrap for the container image tests (tests/Deploy.Tests).
 source tests/podman-env.sh
+# ip and iptables for the partition tests (KmsCluster.Testing.NetworkLab: a network namespace per node).
+source tests/netns-env.sh
 
 dotnet build KmsCluster.sln -c Release
 
