@@ -38,6 +38,7 @@ public static class NodeApplication
         services.AddSingleton(data);
         services.AddSingleton(host);
         services.AddSingleton(store);
+        services.AddJournalSequenceGuard(store);
         services.AddSingleton(fence);
         services.AddSingleton(adminToken);
         services.AddSingleton(options.Licensing.Catalog);

@@ -22,6 +22,18 @@ public static class JournalHosting
             ? await PostgresStore.OpenAsync(database, DatabaseWait, waiting, CancellationToken.None)
             : SqliteStore.Open(data, hostId);
 
+    /// <summary>A PostgreSQL journal gets its <see cref="JournalSequenceGuard"/> (armed at start when the journal
+    /// exists, else as soon as the journal has been created).</summary>
+    public static IServiceCollection AddJournalSequenceGuard(this IServiceCollection services, JournalStore store)
+    {
+        if (store is PostgresStore postgres)
+        {
+            services.AddHostedService(provider => new JournalSequenceGuardInstaller(postgres,
+                provider.GetRequiredService<ILogger<JournalSequenceGuardInstaller>>()));
+        }
+        return services;
+    }
+
     /// <param name="fence">Closes the journal's connections after a freeze (see <see cref="JournalStore.PersistenceSetup"/>).</param>
     public static AkkaConfigurationBuilder AddJournal(this AkkaConfigurationBuilder akka, JournalStore store, IWriteFence fence)
     {

@@ -76,6 +76,9 @@ public sealed class PostgresStore : JournalStore
                     _ => throw new NodeOptionsException($"--db: {location} runs PostgreSQL {versionNumber}; KmsCluster needs 11 or newer"),
                 };
                 var clusterId = await ReadOrCreateClusterIdAsync(connection, cancellationToken);
+                // Armed before this node writes anything when the journal exists; on a new database the
+                // JournalSequenceGuardInstaller arms it once the journal has been created.
+                await JournalSequenceGuard.TryInstallAsync(connection, cancellationToken);
                 return new PostgresStore(connectionString, clusterId, provider, versionNumber.ToString());
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidPassword
