@@ -29,7 +29,7 @@ public static class JournalSequenceGuard
                 WHERE high.sequence_number < EXCLUDED.sequence_number;
             IF NOT FOUND THEN
                 RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = format(
-                    '%s: sequence number %s was written before (trimmed since): a second writer of this entity',
+                    '%s: sequence number %s was written before: a second writer of this entity',
                     NEW.persistence_id, NEW.sequence_number);
             END IF;
             RETURN NEW;
