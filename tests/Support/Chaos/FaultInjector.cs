@@ -1,0 +1,149 @@
+namespace KmsCluster.Testing.Chaos;
+
+/// <summary>A fault as it was injected: when, on which node, and what the injector saw.</summary>
+public sealed record FaultRecord(FaultStep Step, DateTimeOffset StartedAt, DateTimeOffset EndedAt, string Target, bool Injected,
+    IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Injects one <see cref="FaultStep"/> into a running cluster, then brings it back: every node that is not running is
+/// started again, and the injector waits until every node is Up and both windows have an owner. What goes wrong in
+/// the recovery (a woken node that stays, a node that does not start, a cluster that does not settle) is a
+/// <see cref="Invariants.FaultRecovery"/> violation.
+/// </summary>
+public sealed class FaultInjector(LocalCluster cluster, PostgresServer database, IPartitioner? partitioner, ChaosOptions options,
+    NodeLogs logs)
+{
+    private readonly List<Violation> _problems = [];
+
+    public IReadOnlyList<Violation> Problems => _problems;
+
+    public async Task<FaultRecord> InjectAsync(FaultStep step)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var notes = new List<string>();
+        var target = step.Target;
+        var injected = true;
+        switch (step.Kind)
+        {
+            case FaultKind.Kill:
+            {
+                var index = await ResolveAsync(step.Node);
+                target = $"node{index}";
+                cluster.Nodes[index]!.Kill();
+                await Task.Delay(step.Hold);
+                break;
+            }
+            case FaultKind.Freeze:
+            {
+                var index = await ResolveAsync(step.Node);
+                target = $"node{index}";
+                var node = cluster.Nodes[index]!;
+                node.Freeze();
+                await Task.Delay(step.Hold);
+                node.Thaw();
+                try
+                {
+                    // Downed while frozen (or fenced by its own watchdog): it must leave by itself.
+                    await node.WaitForExitAsync(TimeSpan.FromSeconds(30));
+                    notes.Add($"left with exit code {node.ExitCode}");
+                }
+                catch (TimeoutException)
+                {
+                    Problem($"fault {step.Number}: node{index}, frozen {step.Hold.TotalSeconds:0.0} s, was still running 30 s after SIGCONT");
+                    node.Kill();
+                }
+                break;
+            }
+            case FaultKind.Restart:
+            {
+                var index = await ResolveAsync(step.Node);
+                target = $"node{index}";
+                var exit = await cluster.Nodes[index]!.StopGracefullyAsync();
+                notes.Add($"stopped with exit code {exit}");
+                break;
+            }
+            case FaultKind.DatabaseOutage:
+                await database.StopAsync();
+                await Task.Delay(step.Hold);
+                await database.StartAgainAsync();
+                break;
+            case FaultKind.Partition when partitioner is null:
+                injected = false;
+                notes.Add("skipped: the cluster runs without network namespaces");
+                break;
+            case FaultKind.Partition:
+                await partitioner.PartitionAsync(step.Node, step.Other);
+                await Task.Delay(step.Hold);
+                await partitioner.HealAsync();
+                break;
+        }
+        await RecoverAsync(step, notes);
+        return new FaultRecord(step, started, DateTimeOffset.UtcNow, target, injected, notes);
+    }
+
+    /// <summary>Starts every node that is not running and waits until the cluster settles.</summary>
+    public async Task RecoverAsync(FaultStep? step, List<string> notes)
+    {
+        for (var i = 0; i < cluster.Nodes.Length; i++)
+        {
+            if (cluster.Nodes[i] is { HasExited: false }) continue;
+            if (step is null || step.Kind is FaultKind.DatabaseOutage or FaultKind.Partition)
+            {
+                notes.Add($"node{i} had exited (code {cluster.Nodes[i]?.ExitCode})");
+            }
+            await StartAsync(i, notes);
+        }
+        try
+        {
+            await cluster.OwnerIndexAsync("windows", options.Settle);
+            await cluster.OwnerIndexAsync("office", options.Settle);
+        }
+        catch (TimeoutException e)
+        {
+            Problem($"after fault {step?.Number.ToString() ?? "(final)"}: {e.Message}");
+        }
+    }
+
+    private async Task StartAsync(int index, List<string> notes)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await logs.SaveAsync(index);
+                await cluster.StartNodeAsync(index);
+                notes.Add($"node{index} started again");
+                return;
+            }
+            catch (Exception e) when (attempt < 3)
+            {
+                notes.Add($"node{index} failed to start (attempt {attempt}): {e.Message.Split('\n')[0]}");
+            }
+            catch (Exception e)
+            {
+                Problem($"node{index} did not start in 3 attempts: {e.Message}");
+                return;
+            }
+        }
+    }
+
+    private async Task<int> ResolveAsync(int node)
+    {
+        if (node != FaultStep.WindowsOwner) return node;
+        try
+        {
+            return await cluster.OwnerIndexAsync("windows", options.Settle);
+        }
+        catch (TimeoutException e)
+        {
+            Problem($"no owner of the windows window to hit: {e.Message}");
+            return 0;
+        }
+    }
+
+    private void Problem(string evidence)
+    {
+        _problems.Add(new Violation(Invariants.FaultRecovery, evidence));
+        options.Log?.Invoke("PROBLEM " + evidence);
+    }
+}
