@@ -6,6 +6,8 @@ namespace KmsCluster.Testing;
 /// <summary>
 /// N real kms-node processes on loopback sharing one PostgreSQL database: a cluster as an operator runs it,
 /// for the process-level cluster tests and the benchmarks. Node i keeps its index when it is restarted.
+/// With a <see cref="NetworkLab"/>, node i runs in the lab's namespace i on its address instead (also after a
+/// restart), and <see cref="PartitionAsync"/> cuts nodes off from each other.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
@@ -13,8 +15,13 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly Func<int, string[]> _nodeArgs;
     private bool _bootstrapped;
 
-    private LocalCluster(string connectionString, int size, string splitBrain, Func<int, string[]> nodeArgs)
+    private LocalCluster(string connectionString, int size, string splitBrain, Func<int, string[]> nodeArgs, NetworkLab? lab = null)
     {
+        if (lab is not null && lab.NodeAddresses.Count < size)
+        {
+            throw new ArgumentException($"the network lab has {lab.NodeAddresses.Count} namespaces for {size} nodes", nameof(lab));
+        }
+        Lab = lab;
         ConnectionString = connectionString;
         ClusterPorts = FreePorts.Take(size);
         SplitBrain = splitBrain;
@@ -23,6 +30,9 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     public string ConnectionString { get; }
+
+    /// <summary>The lab whose namespaces the nodes run in; null: every node on 127.0.0.1.</summary>
+    public NetworkLab? Lab { get; }
 
     /// <summary>Node i's cluster (remoting) port; the first two nodes are the seeds.</summary>
     public int[] ClusterPorts { get; }
@@ -43,12 +53,14 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>As above, with arguments of each node's own (<paramref name="nodeArgs"/> of its index), e.g. its
     /// certificate; only the first <paramref name="started"/> nodes (default all), the others left to
-    /// <see cref="StartNodeAsync"/> (a node added to a running cluster).</summary>
+    /// <see cref="StartNodeAsync"/> (a node added to a running cluster). With a <paramref name="network"/>, node i
+    /// runs in its namespace i and reaches <paramref name="server"/> (started with the same lab) at its bridge.</summary>
     public static async Task<LocalCluster> StartAsync(PostgresServer server, string database, int size,
-        string? splitBrain, Func<int, string[]> nodeArgs, int? started = null)
+        string? splitBrain, Func<int, string[]> nodeArgs, int? started = null, NetworkLab? network = null)
     {
         await server.CreateDatabaseAsync(database);
-        var cluster = new LocalCluster(server.ConnectionString(database), size, splitBrain ?? "auto", nodeArgs);
+        var connectionString = network is null ? server.ConnectionString(database) : server.ConnectionString(database, network.HostAddress);
+        var cluster = new LocalCluster(connectionString, size, splitBrain ?? "auto", nodeArgs, network);
         try
         {
             for (var i = 0; i < (started ?? size); i++)
@@ -95,7 +107,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             await previous.DisposeAsync();
         }
-        var node = await NodeProcess.StartAsync(DataDirectory(index), NodeArgs(index));
+        var node = await NodeProcess.StartAsync(NetworkOf(index), DataDirectory(index), NodeArgs(index));
         Nodes[index] = node;
         return node;
     }
@@ -104,12 +116,15 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <see cref="Nodes"/> from then on, so disposing the cluster stops it whatever happens next.</summary>
     private async Task<NodeProcess> StartBoundNodeAsync(int index)
     {
-        var node = await NodeProcess.StartBoundAsync(DataDirectory(index), NodeArgs(index));
+        var node = await NodeProcess.StartBoundAsync(NetworkOf(index), DataDirectory(index), NodeArgs(index));
         Nodes[index] = node;
         return node;
     }
 
     private string DataDirectory(int index) => Path.Combine(_data.Path, $"node{index}");
+
+    /// <summary>Node i's address and namespace: the lab's, or loopback.</summary>
+    public NodeNetwork NetworkOf(int index) => Lab is null ? NodeNetwork.Loopback : NodeNetwork.In(Lab, index);
 
     private string[] NodeArgs(int index) =>
     [
@@ -121,12 +136,22 @@ public sealed class LocalCluster : IAsyncDisposable
     /// brain strategy.</summary>
     public string[] JoinArgs =>
     [
-        .. ClusterPorts.Take(Math.Min(2, ClusterPorts.Length)).SelectMany(port => new[] { "--seed", $"127.0.0.1:{port}" }),
+        .. Enumerable.Range(0, Math.Min(2, ClusterPorts.Length)).SelectMany(i => new[] { "--seed", $"{NetworkOf(i).Address}:{ClusterPorts[i]}" }),
         .. DatabaseArgs,
     ];
 
     /// <summary>The database and split brain flags every node of this cluster has, seeds or not.</summary>
     public string[] DatabaseArgs => ["--db", ConnectionString, "--split-brain", SplitBrain];
+
+    /// <summary>Drops every packet between nodes <paramref name="node"/> and <paramref name="other"/>, both ways (see
+    /// <see cref="NetworkLab.PartitionAsync"/>); clients and the database still reach both. Needs a lab.</summary>
+    public Task PartitionAsync(int node, int other) => RequireLab().PartitionAsync(node, other);
+
+    /// <summary>Removes every cut <see cref="PartitionAsync"/> made.</summary>
+    public Task HealAsync() => RequireLab().HealAsync();
+
+    private NetworkLab RequireLab() => Lab ?? throw new InvalidOperationException(
+        "this cluster runs on loopback: start it with a NetworkLab (LocalCluster.StartAsync(..., network: lab)) to partition it");
 
     /// <summary>The index of the node with this cluster address (akka.tcp://NAME@127.0.0.1:PORT).</summary>
     public int IndexOf(string clusterAddress) =>

@@ -26,13 +26,17 @@ public sealed partial class NodeProcess : IAsyncDisposable
     private readonly string _readyFile;
     private bool _frozen;
 
-    private NodeProcess(Process process, string readyFile, string dataDirectory, string? adminTokenFile)
+    private NodeProcess(Process process, string readyFile, string dataDirectory, string? adminTokenFile, NodeNetwork network)
     {
         _process = process;
+        Network = network;
         _readyFile = readyFile;
         DataDirectory = dataDirectory;
         AdminTokenFile = adminTokenFile ?? Path.Combine(dataDirectory, AdminAuth.TokenFile);
     }
+
+    /// <summary>Where the node runs: the address it binds and, in a <see cref="NetworkLab"/>, its namespace.</summary>
+    public NodeNetwork Network { get; }
 
     /// <summary>The node's --data directory.</summary>
     public string DataDirectory { get; }
@@ -102,10 +106,14 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// name host keys or authorities of their own (<see cref="DemoLicence"/>), with <paramref name="extraArgs"/> appended, and waits
     /// until it serves: its ready line (endpoints bound), then /healthz 200 (an Up cluster member).
     /// </summary>
-    public static async Task<NodeProcess> StartAsync(string dataDirectory, params string[] extraArgs)
+    public static Task<NodeProcess> StartAsync(string dataDirectory, params string[] extraArgs) =>
+        StartAsync(NodeNetwork.Loopback, dataDirectory, extraArgs);
+
+    /// <summary>As above, on <paramref name="network"/>'s address (and in its namespace).</summary>
+    public static async Task<NodeProcess> StartAsync(NodeNetwork network, string dataDirectory, params string[] extraArgs)
     {
         var started = DateTime.UtcNow;
-        var node = await StartBoundAsync(dataDirectory, extraArgs);
+        var node = await StartBoundAsync(network, dataDirectory, extraArgs);
         try
         {
             await node.WaitUntilServingAsync(StartTimeout - (DateTime.UtcNow - started));
@@ -122,7 +130,12 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// Like <see cref="StartAsync"/> but returns once the node has written its ready file (endpoints bound),
     /// before it has joined a cluster: for a node that may never become a member (no seed reachable, a partition).
     /// </summary>
-    public static async Task<NodeProcess> StartBoundAsync(string dataDirectory, params string[] extraArgs)
+    public static Task<NodeProcess> StartBoundAsync(string dataDirectory, params string[] extraArgs) =>
+        StartBoundAsync(NodeNetwork.Loopback, dataDirectory, extraArgs);
+
+    /// <summary>As above, on <paramref name="network"/>'s address (and in its namespace): activation, admin and,
+    /// unless <paramref name="extraArgs"/> name one, the cluster host.</summary>
+    public static async Task<NodeProcess> StartBoundAsync(NodeNetwork network, string dataDirectory, params string[] extraArgs)
     {
         // A node that trusts the demo authority (the default demo licence, or --authority-key of the demo authority)
         // certifies itself with the demo key pair once its ledger confirms a key, so its answers are signed; unless
@@ -135,10 +148,14 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
         extraArgs = extraArgs.Where(a => a != Uncertified).ToArray();
         var readyFile = Path.Combine(Path.GetTempPath(), $"kms-node-ready-{Guid.NewGuid():N}.json");
-        var process = Start(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDirectory,
-            "--ready-file", readyFile, .. DemoLicence.Unless(extraArgs), .. extraArgs]);
+        if (network.Address != NodeNetwork.Loopback.Address && !extraArgs.Contains("--cluster-host"))
+        {
+            extraArgs = [.. extraArgs, "--cluster-host", network.Address];
+        }
+        var process = Start(["--listen", $"{network.Address}:0", "--admin", $"{network.Address}:0", "--data", dataDirectory,
+            "--ready-file", readyFile, .. DemoLicence.Unless(extraArgs), .. extraArgs], execPrefix: network.ExecPrefix);
         var tokenFlag = Array.IndexOf(extraArgs, "--admin-token-file");
-        var node = new NodeProcess(process, readyFile, dataDirectory, tokenFlag >= 0 ? extraArgs[tokenFlag + 1] : null);
+        var node = new NodeProcess(process, readyFile, dataDirectory, tokenFlag >= 0 ? extraArgs[tokenFlag + 1] : null, network);
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data, stdout: true);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
         process.BeginOutputReadLine();
@@ -219,7 +236,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
     }
 
     public Task<KmsConnection> OpenConnectionAsync() =>
-        KmsConnection.ConnectAsync("127.0.0.1", ActivationPort, TimeSpan.FromSeconds(10));
+        KmsConnection.ConnectAsync(Network.Address, ActivationPort, TimeSpan.FromSeconds(10));
 
     /// <summary>SIGTERM: the node should finish what is in flight and exit 0.</summary>
     public async Task<int> StopGracefullyAsync(TimeSpan? timeout = null)
@@ -390,10 +407,18 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
-    private static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null)
+    private static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? execPrefix = null)
     {
         // A developer's own KMS_* settings must not leak into the node under test.
         var info = DotnetProgram.StartInfo("kms-node.dll", args, "KMS_");
+        if (execPrefix is { Count: > 0 })
+        {
+            // `ip netns exec NS dotnet kms-node.dll ...`: ip execs dotnet, which keeps the process id.
+            var position = 0;
+            foreach (var arg in execPrefix.Skip(1).Append(info.FileName)) info.ArgumentList.Insert(position++, arg);
+            info.FileName = execPrefix[0];
+        }
         if (environment is not null)
         {
             foreach (var (key, value) in environment) info.Environment[key] = value;
@@ -419,6 +444,17 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int signal);
+}
+
+/// <summary>Where a node runs: the address it binds (activation, admin, cluster) and the command line prefix that
+/// starts it in a network namespace (empty: the test's own namespace).</summary>
+public sealed record NodeNetwork(string Address, IReadOnlyList<string> ExecPrefix)
+{
+    /// <summary>127.0.0.1 in the test's own namespace: what every node gets unless a test says otherwise.</summary>
+    public static readonly NodeNetwork Loopback = new("127.0.0.1", []);
+
+    /// <summary>Node <paramref name="node"/>'s namespace and address in <paramref name="lab"/>.</summary>
+    public static NodeNetwork In(NetworkLab lab, int node) => new(lab.NodeAddresses[node], lab.ExecPrefix(node));
 }
 
 /// <summary>What a node's ready line in its log says (the ready file, <see cref="NodeReady"/>, says it typed).</summary>

@@ -21,6 +21,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private readonly string _bin;
     private readonly string? _osUser;
+    private readonly NetworkLab? _lab;
     private bool _disposed;
 
     static PostgresServer()
@@ -34,10 +35,11 @@ public sealed class PostgresServer : IAsyncDisposable
         };
     }
 
-    private PostgresServer(string bin, string? osUser, string directory, int port)
+    private PostgresServer(string bin, string? osUser, string directory, int port, NetworkLab? lab)
     {
         _bin = bin;
         _osUser = osUser;
+        _lab = lab;
         Directory = directory;
         Port = port;
     }
@@ -55,8 +57,10 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The OS user the server runs as when the tests run as root; null when it runs as the current user.</summary>
     public string? OsUser => _osUser;
 
-    /// <summary>Creates a cluster with initdb in a new temp directory and starts it on a free port.</summary>
-    public static async Task<PostgresServer> StartAsync()
+    /// <summary>Creates a cluster with initdb in a new temp directory and starts it on a free port, on 127.0.0.1 and,
+    /// with a <paramref name="lab"/>, on its bridge address too, trusting its subnet (nodes in the lab's namespaces
+    /// connect through <see cref="ConnectionString(string, string)"/> with <see cref="NetworkLab.HostAddress"/>).</summary>
+    public static async Task<PostgresServer> StartAsync(NetworkLab? lab = null)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -66,7 +70,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var osUser = FindOsUser();
         var directory = Path.Combine("/tmp", "kms-pg-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
-        var server = new PostgresServer(bin, osUser, directory, FreePorts.Next());
+        var server = new PostgresServer(bin, osUser, directory, FreePorts.Next(), lab);
         lock (Live) Live.Add(server);
         try
         {
@@ -82,6 +86,12 @@ public sealed class PostgresServer : IAsyncDisposable
             var initdb = await server.RunToolAsync("initdb",
                 ["-D", server.DataDirectory, "-U", UserName, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
             if (initdb.ExitCode != 0) throw server.Failure("initdb", initdb);
+            if (lab is not null)
+            {
+                // initdb's pg_hba.conf trusts loopback only. Appending as root keeps the file's owner.
+                await File.AppendAllTextAsync(Path.Combine(server.DataDirectory, "pg_hba.conf"),
+                    $"\n# the network lab's nodes (NetworkLab)\nhost all all {lab.Subnet} trust\n");
+            }
 
             // The OS may hand the free port to someone else before postgres binds it: try another one.
             for (var attempt = 1; ; attempt++)
@@ -106,8 +116,11 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>An Npgsql connection string for <paramref name="database"/> on this server.</summary>
-    public string ConnectionString(string database) =>
-        $"Host=127.0.0.1;Port={Port};Username={UserName};Database={database};Timeout=5;Command Timeout=15;Pooling=true";
+    public string ConnectionString(string database) => ConnectionString(database, "127.0.0.1");
+
+    /// <summary>The same, through <paramref name="host"/>: one of the addresses the server listens on.</summary>
+    public string ConnectionString(string database, string host) =>
+        $"Host={host};Port={Port};Username={UserName};Database={database};Timeout=5;Command Timeout=15;Pooling=true";
 
     /// <summary>Fast shutdown (pg_ctl -m fast): open sessions are cut off, data stays.</summary>
     public async Task StopAsync()
@@ -214,9 +227,11 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    private string ListenAddresses => _lab is null ? "127.0.0.1" : $"127.0.0.1,{_lab.HostAddress}";
+
     private Task<ToolResult> PgCtlStartAsync() =>
         RunToolAsync("pg_ctl", ["-D", DataDirectory, "-l", LogPath, "-w", "-t", "60", "-o",
-            $"-p {Port} -k {Directory} -c listen_addresses=127.0.0.1 -c max_connections=200", "start"]);
+            $"-p {Port} -k {Directory} -c listen_addresses={ListenAddresses} -c max_connections=200", "start"]);
 
     private Task<ToolResult> RunToolAsync(string tool, IReadOnlyList<string> args)
     {
