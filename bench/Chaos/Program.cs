@@ -1,11 +1,12 @@
 using System.Globalization;
 using KmsCluster.Testing.Chaos;
 
-// dotnet run --project bench/Chaos -c Release -- --seed N --minutes M [--workers W] [--out DIR]
+// dotnet run --project bench/Chaos -c Release -- --seed N --minutes M [--workers W] [--out DIR] [--no-partitions]
 // Exit code 0: no invariant violated; 1: violations (listed, and in DIR/report.json); 2: bad arguments.
 var seed = 1;
 var minutes = 30.0;
 var workers = 6;
+var partitions = true;
 string? directory = null;
 for (var i = 0; i < args.Length; i++)
 {
@@ -18,7 +19,8 @@ for (var i = 0; i < args.Length; i++)
             case "--minutes": minutes = double.Parse(Value(), CultureInfo.InvariantCulture); break;
             case "--workers": workers = int.Parse(Value(), CultureInfo.InvariantCulture); break;
             case "--out": directory = Value(); break;
-            default: throw new ArgumentException($"unknown argument {args[i]} (--seed N, --minutes M, --workers W, --out DIR)");
+            case "--no-partitions": partitions = false; break;
+            default: throw new ArgumentException($"unknown argument {args[i]} (--seed N, --minutes M, --workers W, --out DIR, --no-partitions)");
         }
     }
     catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
@@ -35,7 +37,7 @@ if (minutes <= 0 || workers <= 0)
 directory ??= Path.Combine(Path.GetTempPath(), "kms-chaos", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-seed{seed}");
 var report = await ChaosRun.RunAsync(new ChaosOptions
 {
-    Seed = seed, Duration = TimeSpan.FromMinutes(minutes), Workers = workers, Directory = directory,
+    Seed = seed, Duration = TimeSpan.FromMinutes(minutes), Workers = workers, Directory = directory, Partitions = partitions,
     Log = line => Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {line}"),
 });
 Console.WriteLine($"report: {Path.Combine(directory, "report.json")}");

@@ -1,9 +1,54 @@
 namespace KmsCluster.Testing.Chaos;
 
-/// <summary>Starts the chaos run's cluster, and says how to partition it (null: it cannot be partitioned).</summary>
-public static class ChaosCluster
+/// <summary>
+/// The chaos run's cluster: a private PostgreSQL server and the nodes on it. With partitions, every node runs in a
+/// network namespace of its own (<see cref="NetworkLab"/>), so two nodes can be cut off from each other while the
+/// clients and the database still reach both; without, every node runs on loopback and partitions are skipped.
+/// </summary>
+public sealed class ChaosCluster : IAsyncDisposable
 {
-    public static async Task<(LocalCluster Cluster, IPartitioner? Partitioner)> StartAsync(PostgresServer database,
-        string name, int nodes) =>
-        (await LocalCluster.StartAsync(database, name, nodes), null);
+    private readonly NetworkLab? _lab;
+
+    private ChaosCluster(NetworkLab? lab, PostgresServer database) => (_lab, Database) = (lab, database);
+
+    public PostgresServer Database { get; }
+
+    public LocalCluster Cluster { get; private set; } = null!;
+
+    /// <summary>Cuts between nodes, or null when the nodes share loopback.</summary>
+    public IPartitioner? Partitioner { get; private set; }
+
+    public static async Task<ChaosCluster> StartAsync(string database, int nodes, bool partitions)
+    {
+        var lab = partitions ? await NetworkLab.CreateAsync(nodes) : null;
+        PostgresServer? server = null;
+        try
+        {
+            server = await PostgresServer.StartAsync(lab);
+            var chaos = new ChaosCluster(lab, server);
+            chaos.Cluster = await LocalCluster.StartAsync(server, database, nodes, null, _ => [], network: lab);
+            chaos.Partitioner = lab is null ? null : new ClusterPartitioner(chaos.Cluster);
+            return chaos;
+        }
+        catch
+        {
+            if (server is not null) await server.DisposeAsync();
+            if (lab is not null) await lab.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Cluster is not null) await Cluster.DisposeAsync();
+        await Database.DisposeAsync();
+        if (_lab is not null) await _lab.DisposeAsync();
+    }
+
+    private sealed class ClusterPartitioner(LocalCluster cluster) : IPartitioner
+    {
+        public Task PartitionAsync(int node, int other) => cluster.PartitionAsync(node, other);
+
+        public Task HealAsync() => cluster.HealAsync();
+    }
 }

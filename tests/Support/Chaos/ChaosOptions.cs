@@ -16,6 +16,9 @@ public sealed record ChaosOptions
     /// <summary>Each client's pause between two requests: keeps the history a size a checker reads in seconds.</summary>
     public TimeSpan PauseBetweenRequests { get; init; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>Run every node in a network namespace of its own and inject partitions (needs root: ip, iptables).</summary>
+    public bool Partitions { get; init; } = true;
+
     /// <summary>Directory for requests.jsonl, schedule.json, report.json (created).</summary>
     public required string Directory { get; init; }
 

@@ -32,7 +32,12 @@ public sealed record ChaosReport(
             Enum.GetValues<FaultKind>().ToDictionary(k => Name(k), k => faults.Count(f => f.Injected && f.Step.Kind == k)),
             requests.Count, answered.Count, answered.Count(r => r.FirstSend),
             requests.Where(r => r.Outcome != RequestOutcome.Answered)
-                .GroupBy(r => r.Outcome == RequestOutcome.Unreachable ? "unreachable" : r.Error ?? "error")
+                .GroupBy(r => r.Outcome switch
+                {
+                    RequestOutcome.Unreachable => "unreachable",
+                    RequestOutcome.ClientFailure => "client failure",
+                    _ => r.Error ?? "error",
+                })
                 .OrderBy(g => g.Key).ToDictionary(g => g.Key, g => (long)g.Count()),
             answered.GroupBy(r => r.HostName ?? "?").OrderBy(g => g.Key).ToDictionary(g => g.Key, g => (long)g.Count()),
             evidence.Journal.Count,

@@ -21,9 +21,8 @@ public static class ChaosRun
         var startedAt = DateTimeOffset.UtcNow;
         var log = options.Log ?? (_ => { });
         log($"chaos run: seed {options.Seed}, {options.Duration.TotalMinutes:0.#} min of faults, files in {options.Directory}");
-        await using var database = await PostgresServer.StartAsync();
-        var (cluster, partitioner) = await ChaosCluster.StartAsync(database, Database, Nodes);
-        await using var _ = cluster;
+        await using var chaos = await ChaosCluster.StartAsync(Database, Nodes, options.Partitions);
+        var (database, cluster, partitioner) = (chaos.Database, chaos.Cluster, chaos.Partitioner);
         var logs = new NodeLogs(cluster, options.Directory);
         try
         {
@@ -43,17 +42,17 @@ public static class ChaosRun
                     log($"{clock.Elapsed:mm\\:ss} fault {step.Number}: {ChaosReport.Name(step.Kind)} on {step.Target}, {step.Hold.TotalSeconds:0.0} s");
                     var fault = await injector.InjectAsync(step);
                     faults.Add(fault);
-                    log($"{clock.Elapsed:mm\\:ss}   {fault.Target}: {string.Join("; ", fault.Notes)}");
+                    log($"{clock.Elapsed:mm\\:ss}   {fault.Target}: {string.Join("; ", fault.Notes)} ({recorder.Count} requests so far)");
                     await Task.Delay(step.Pause);
                 }
                 // Heal everything, start what is down, and let the cluster settle before the load stops.
                 if (partitioner is not null) await partitioner.HealAsync();
                 if (!database.IsRunning) await database.StartAgainAsync();
-                await injector.RecoverAsync(null, []);
+                await injector.RecoverAsync(null, -1, []);
                 await load.StopAsync();
             }
             var faultTime = clock.Elapsed;
-            log($"{faultTime:mm\\:ss} load stopped after {recorder.Records.Count} requests; reading the windows and the journal");
+            log($"{faultTime:mm\\:ss} load stopped after {recorder.Count} requests; reading the windows and the journal");
 
             var reads = await WindowReader.ReadSettledAsync(cluster, Applications, options.Settle);
             var journal = await JournalHistory.ReadAsync(database, Database);
@@ -64,6 +63,11 @@ public static class ChaosRun
                 JsonSerializer.Serialize(report, new JsonSerializerOptions(HistoryRecorder.Json) { WriteIndented = true }));
             log(report.ToTable());
             return report;
+        }
+        catch (Exception e)
+        {
+            log($"the run failed: {e}");
+            throw;
         }
         finally
         {

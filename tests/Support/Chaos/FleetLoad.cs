@@ -92,6 +92,11 @@ public sealed class FleetLoad : IAsyncDisposable
         {
             _recorder.Add(Record(RequestOutcome.Unreachable, client.CurrentServer.ToString()) with { Error = e.Message });
         }
+        catch (Exception e) when (e is not OperationCanceledException || !_stop.IsCancellationRequested)
+        {
+            // Not an outcome the client promises: recorded as such, for the report to show.
+            _recorder.Add(Record(RequestOutcome.ClientFailure, client.CurrentServer.ToString()) with { Error = $"{e.GetType().Name}: {e.Message}" });
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -17,7 +17,7 @@ public sealed class HistoryRecorder : IAsyncDisposable
     };
 
     private readonly ConcurrentQueue<RequestRecord> _records = new();
-    private readonly Channel<RequestRecord> _pending = Channel.CreateUnbounded<RequestRecord>(new() { SingleReader = true });
+    private readonly Channel<RequestRecord> _pending = Channel.CreateUnbounded<RequestRecord>();
     private readonly Task _writer;
     private long _nextId;
 
@@ -30,6 +30,8 @@ public sealed class HistoryRecorder : IAsyncDisposable
     public string Path { get; }
 
     public IReadOnlyList<RequestRecord> Records => [.. _records.OrderBy(r => r.Id)];
+
+    public int Count => _records.Count;
 
     public long NextId() => Interlocked.Increment(ref _nextId);
 

@@ -13,6 +13,9 @@ public enum RequestOutcome
 
     /// <summary>No host answered before the client's deadline: connections failed or timed out.</summary>
     Unreachable,
+
+    /// <summary>The client threw something other than its documented connection failure (a client bug).</summary>
+    ClientFailure,
 }
 
 /// <summary>
