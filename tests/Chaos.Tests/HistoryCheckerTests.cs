@@ -146,11 +146,19 @@ public sealed class HistoryCheckerTests
     }
 
     [Fact]
-    public void A_writer_that_writes_again_after_another_took_over_is_caught()
+    public void A_window_moving_back_to_a_node_it_left_passes()
     {
-        var violation = Assert.Single(Sound().Event(5.0, "a", [1]).Check());
+        // writer_uuid is the node's journal: the window moved a -> b -> a, and a writes under its old id again.
+        Assert.Empty(Sound().Event(5.0, "a", [1]).Check());
+    }
+
+    [Fact]
+    public void A_writer_that_took_over_before_the_previous_one_stopped_writing_is_caught()
+    {
+        // Writer c's event 5 is stamped at 3.5 s, before writer b's event 4 at 4.0 s: both owned the window then.
+        var violation = Assert.Single(Sound().Event(3.5, "c", [1]).Check());
         Assert.Equal(Invariants.SingleOwner, violation.Invariant);
-        Assert.Contains("writer a wrote", violation.Evidence);
+        Assert.Contains("writer c took over", violation.Evidence);
     }
 
     [Fact]

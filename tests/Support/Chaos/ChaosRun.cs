@@ -56,6 +56,7 @@ public static class ChaosRun
 
             var reads = await WindowReader.ReadSettledAsync(cluster, Applications, options.Settle);
             var journal = await JournalHistory.ReadAsync(database, Database);
+            await JournalHistory.WriteAsync(journal, Path.Combine(options.Directory, "journal.tsv"));
             var evidence = new ChaosEvidence(recorder.Records, journal, reads);
             var violations = injector.Problems.Concat(HistoryChecker.Check(evidence)).ToList();
             var report = ChaosReport.Of(options, startedAt, faultTime, partitioner is not null, faults, evidence, violations);

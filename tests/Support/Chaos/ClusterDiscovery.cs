@@ -12,6 +12,20 @@ public sealed class ClusterDiscovery(LocalCluster cluster) : IHostDiscovery
     public Task<IReadOnlyList<ServerAddress>> FindServersAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<ServerAddress>>(Current(cluster));
 
-    public static ServerAddress[] Current(LocalCluster cluster) =>
-        [.. cluster.Running.Where(n => n.Ready.ActivationEndpoints.Count > 0).Select(n => ServerAddress.Parse(n.ActivationEndpoint))];
+    public static ServerAddress[] Current(LocalCluster cluster)
+    {
+        var servers = new List<ServerAddress>();
+        foreach (var node in cluster.Nodes)
+        {
+            try
+            {
+                if (node is { HasExited: false, Ready.ActivationEndpoints.Count: > 0 }) servers.Add(ServerAddress.Parse(node.ActivationEndpoint));
+            }
+            catch (InvalidOperationException)
+            {
+                // Replaced by a restart while we looked: its process object is disposed.
+            }
+        }
+        return [.. servers];
+    }
 }

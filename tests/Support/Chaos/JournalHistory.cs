@@ -29,6 +29,12 @@ public static class JournalHistory
         COMMIT;
         """);
 
+    /// <summary>Writes the events one a line (persistence id, sequence number, writer, created, recorded, contacts,
+    /// requests) to <paramref name="path"/>: the rows behind the checker's evidence.</summary>
+    public static Task WriteAsync(IReadOnlyList<JournalEvent> events, string path) =>
+        File.WriteAllLinesAsync(path, events.Select(e => string.Join('\t', e.PersistenceId, e.SequenceNumber, e.WriterUuid,
+            e.Created.ToString("O"), e.Recorded.RecordedAt.ToString("O"), e.Recorded.Contacts.Count, e.Recorded.Requests)));
+
     /// <summary>Every window event copied so far, decoded, in commit order.</summary>
     public static async Task<IReadOnlyList<JournalEvent>> ReadAsync(PostgresServer server, string database)
     {
