@@ -1,3 +1,5 @@
+using KmsCluster.Protocol.Admin;
+
 namespace KmsCluster.Testing.Chaos;
 
 /// <summary>A fault as it was injected: when, on which node, and what the injector saw.</summary>
@@ -7,7 +9,8 @@ public sealed record FaultRecord(FaultStep Step, DateTimeOffset StartedAt, DateT
 /// <summary>
 /// Injects one <see cref="FaultStep"/> into a running cluster, then brings it back: every node that is not running is
 /// started again, and the injector waits until every node is Up and both windows have an owner. What goes wrong in
-/// the recovery (a woken node that stays, a node that does not start, a cluster that does not settle) is a
+/// the recovery (a woken node that stays or exits with a code other than 1, a SIGTERM with one other than 0, a node that
+/// does not start, a cluster that does not settle) is a
 /// <see cref="Invariants.FaultRecovery"/> violation.
 /// </summary>
 public sealed class FaultInjector(LocalCluster cluster, PostgresServer database, IPartitioner? partitioner, ChaosOptions options,
@@ -47,6 +50,7 @@ public sealed class FaultInjector(LocalCluster cluster, PostgresServer database,
                     // Downed while frozen (or fenced by its own watchdog): it must leave by itself.
                     await node.WaitForExitAsync(TimeSpan.FromSeconds(30));
                     notes.Add($"left with exit code {node.ExitCode}");
+                    if (node.ExitCode != 1) Problem($"fault {step.Number}: node{index}, woken from SIGSTOP, exited with {node.ExitCode}, not 1");
                 }
                 catch (TimeoutException)
                 {
@@ -61,6 +65,7 @@ public sealed class FaultInjector(LocalCluster cluster, PostgresServer database,
                 target = $"node{index}";
                 var exit = await cluster.Nodes[index]!.StopGracefullyAsync();
                 notes.Add($"stopped with exit code {exit}");
+                if (exit != 0) Problem($"fault {step.Number}: node{index} exited with {exit} after SIGTERM, not 0");
                 break;
             }
             case FaultKind.DatabaseOutage:
@@ -105,7 +110,38 @@ public sealed class FaultInjector(LocalCluster cluster, PostgresServer database,
             catch (TimeoutException e)
             {
                 Problem($"after fault {step?.Number.ToString() ?? "(final)"}: {e.Message}");
+                await CheckOwnersAsync(step);
                 return;
+            }
+        }
+    }
+
+    /// <summary>A cluster that does not settle may be two: asks every running node who owns each window, and reports
+    /// a window that two nodes see owned by different members (two clusters on one database, both serving).</summary>
+    private async Task CheckOwnersAsync(FaultStep? step)
+    {
+        var views = new List<(string Node, ClusterJson View)>();
+        foreach (var node in cluster.Running)
+        {
+            try
+            {
+                views.Add((node.Name, await cluster.ClusterViewAsync(node)));
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not answering: it sees no owner.
+            }
+        }
+        foreach (var application in ChaosRun.Applications)
+        {
+            var owners = views.Select(v => (v.Node, v.View.Members.Count, Owner: v.View.Windows.SingleOrDefault(w => w.Application == application)?.Owner))
+                .Where(v => v.Owner is not null).ToList();
+            if (owners.Select(o => o.Owner).Distinct().Count() > 1)
+            {
+                var evidence = $"after fault {step?.Number.ToString() ?? "(final)"}: {application} has two owners at once: " +
+                    string.Join("; ", owners.Select(o => $"{o.Node} (seeing {o.Count} members) says {o.Owner}"));
+                _problems.Add(new Violation(Invariants.SingleOwner, evidence));
+                options.Log?.Invoke("PROBLEM " + evidence);
             }
         }
     }

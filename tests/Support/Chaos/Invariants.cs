@@ -9,6 +9,8 @@ public static class Invariants
     public const string AcknowledgedDurable = "acknowledged-durable";
     public const string AcknowledgedKept = "acknowledged-kept";
     public const string NodesAgree = "nodes-agree";
+    /// <summary>Checked on the journal by <see cref="HistoryChecker"/>, and on the nodes' views by <see cref="FaultInjector"/>
+    /// when the cluster does not settle after a fault.</summary>
     public const string SingleOwner = "single-owner";
 
     /// <summary>Not a promise of the cluster's data but of its fault handling: a frozen node leaves when woken, a
