@@ -18,20 +18,30 @@ public sealed class ChaosCluster : IAsyncDisposable
     /// <summary>Cuts between nodes, or null when the nodes share loopback.</summary>
     public IPartitioner? Partitioner { get; private set; }
 
-    public static async Task<ChaosCluster> StartAsync(string database, int nodes, bool partitions)
+    /// <param name="everyNodeASeed">Give every node every other node as a seed, not only the first two (the harness's
+    /// default): a first seed started again then finds any survivor instead of forming a second cluster.</param>
+    public static async Task<ChaosCluster> StartAsync(string database, int nodes, bool partitions, bool everyNodeASeed = false)
     {
         var lab = partitions ? await NetworkLab.CreateAsync(nodes) : null;
         PostgresServer? server = null;
+        LocalCluster? cluster = null;
         try
         {
             server = await PostgresServer.StartAsync(lab);
             var chaos = new ChaosCluster(lab, server);
-            chaos.Cluster = await LocalCluster.StartAsync(server, database, nodes, null, _ => [], network: lab);
+            // LocalCluster names the first two nodes as seeds; the others are added here, once their ports are known.
+            string[] MoreSeeds(int _) => everyNodeASeed
+                ? [.. Enumerable.Range(2, nodes - 2).SelectMany(j => new[] { "--seed", $"{cluster!.NetworkOf(j).Address}:{cluster.ClusterPorts[j]}" })]
+                : [];
+            cluster = await LocalCluster.StartAsync(server, database, nodes, null, MoreSeeds, started: 0, network: lab);
+            chaos.Cluster = cluster;
+            for (var i = 0; i < nodes; i++) await cluster.StartNodeAsync(i);
             chaos.Partitioner = lab is null ? null : new ClusterPartitioner(chaos.Cluster);
             return chaos;
         }
         catch
         {
+            if (cluster is not null) await cluster.DisposeAsync();
             if (server is not null) await server.DisposeAsync();
             if (lab is not null) await lab.DisposeAsync();
             throw;

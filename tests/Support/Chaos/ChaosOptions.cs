@@ -19,6 +19,9 @@ public sealed record ChaosOptions
     /// <summary>Run every node in a network namespace of its own and inject partitions (needs root: ip, iptables).</summary>
     public bool Partitions { get; init; } = true;
 
+    /// <summary>Every node a seed, instead of the first two only (see <see cref="ChaosCluster.StartAsync"/>).</summary>
+    public bool EveryNodeASeed { get; init; }
+
     /// <summary>Directory for requests.jsonl, schedule.json, report.json (created).</summary>
     public required string Directory { get; init; }
 

@@ -21,7 +21,7 @@ public static class ChaosRun
         var startedAt = DateTimeOffset.UtcNow;
         var log = options.Log ?? (_ => { });
         log($"chaos run: seed {options.Seed}, {options.Duration.TotalMinutes:0.#} min of faults, files in {options.Directory}");
-        await using var chaos = await ChaosCluster.StartAsync(Database, Nodes, options.Partitions);
+        await using var chaos = await ChaosCluster.StartAsync(Database, Nodes, options.Partitions, options.EveryNodeASeed);
         var (database, cluster, partitioner) = (chaos.Database, chaos.Cluster, chaos.Partitioner);
         var logs = new NodeLogs(cluster, options.Directory);
         try
