@@ -17,7 +17,7 @@ waits until Ctrl+C, then stops the nodes (SIGTERM, SIGKILL after 20 s) and the d
   --db-only   start only the database, print its connection string (same as -n 0)
   -h          this help
 
-Node i: --listen 127.0.0.1:1688+i --admin 127.0.0.1:8688+i --cluster-port 4053+i, seeds are nodes 0 and 1;
+Node i: --listen 127.0.0.1:1688+i --admin 127.0.0.1:8688+i --cluster-port 4053+i, every node a seed;
 split brain by the database's lease (the default, right for any size); licensed with the demo host keys of
 deploy/demo-licence (evaluation only; at most 6 nodes per key). Logs: <tempdir>/node<i>.log.
 EOF
@@ -164,8 +164,10 @@ dotnet build "$repo/src/Node" -c Release -nologo -v q >"$build_log" 2>&1 ||
 node_dll=$(dotnet msbuild "$repo/src/Node" -nologo -getProperty:TargetPath -p:Configuration=Release)
 [[ -f $node_dll ]] || { say "no kms-node.dll at '$node_dll' after the build"; exit 1; }
 
-seeds=(--seed "127.0.0.1:$((4053 + offset))")
-[[ $nodes -ge 2 ]] && seeds+=(--seed "127.0.0.1:$((4054 + offset))")
+# Every node a seed: a first seed restarted while the other seeds are down then finds a survivor instead of forming
+# a second cluster on the same database (docs/chaos.md).
+seeds=()
+for ((i = 0; i < nodes; i++)); do seeds+=(--seed "127.0.0.1:$((4053 + offset + i))"); done
 
 # Waits for node i's ready line; fails with its log when the node exits first or takes over 90 s.
 wait_ready() {
