@@ -20,6 +20,7 @@ public static class Durations
     public static bool TryParse(string? text, string defaultUnit, out TimeSpan duration, out string error)
     {
         duration = default;
+        // Stryker disable once String : any text without a leading digit reads null the same way, as "not a duration" quoting "" (text itself)
         var trimmed = (text ?? "").Trim().ToLowerInvariant();
         var end = 0;
         while (end < trimmed.Length && (char.IsAsciiDigit(trimmed[end]) || trimmed[end] == '.')) end++;
