@@ -59,6 +59,9 @@ echo "took $(( ($(date +%s) - start) / 60 )) min $(( ($(date +%s) - start) % 60 
 if [[ $status -eq 124 ]]; then
   echo "stopped at the time limit of $MUTATION_TIME_LIMIT: no report"
   exit 124
+elif [[ $status -ne 0 ]]; then
+  echo "stryker ended with status $status: no report" >&2
+  exit "$status"
 fi
 echo "reports: $output/reports/mutation-report.json and mutation-report.html"
 exit "$status"
