@@ -51,10 +51,8 @@ public sealed class ContactWindow
     /// contact younger than 30 days), else null.</summary>
     public FullWindow? FullAt(DateTimeOffset now)
     {
-        if (LastRecordedAt is { } last && now < last)
-        {
-            now = last;
-        }
+        // Unlike Decide, no clamp to LastRecordedAt: Apply keeps no contact older than LastRecordedAt - 30 days,
+        // so at an earlier now the oldest counts all the same, and the answer does not depend on now otherwise.
         // Stored contacts never exceed the capacity, so full means every place is taken and the oldest still counts.
         if (Capacity == 0 || _byAge.Count < Capacity || _byAge.First!.Value.LastContact <= now - KmsModel.ContactLifetime)
         {
@@ -86,6 +84,7 @@ public sealed class ContactWindow
 
         var counts = new int[batch.Count];
         // Full windows decide a batch every flush interval: reuse one dictionary for those, not for a rare huge batch.
+        // Stryker disable once Conditional,Equality : which dictionary holds the scratch is a matter of allocations only; both start empty
         var machines = batch.Count <= ReusedBatchSize ? _batchMachines : new Dictionary<Guid, BatchMachine>(batch.Count);
         machines.Clear();
         var newMachines = 0;

@@ -20,6 +20,7 @@ public static class Durations
     public static bool TryParse(string? text, string defaultUnit, out TimeSpan duration, out string error)
     {
         duration = default;
+        // Stryker disable once String : for a null text, any stand-in without a leading digit is refused alike, and the message quotes text itself
         var trimmed = (text ?? "").Trim().ToLowerInvariant();
         var end = 0;
         while (end < trimmed.Length && (char.IsAsciiDigit(trimmed[end]) || trimmed[end] == '.')) end++;

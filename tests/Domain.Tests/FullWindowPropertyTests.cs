@@ -106,6 +106,25 @@ public sealed class FullWindowPropertyTests
         Assert.Null(new ContactWindow().FullAt(Start));
     }
 
+    [Fact]
+    public void The_promise_covers_its_own_threshold_until_the_tick_before_it_ends_and_no_batch_keeps_it_without_a_contact()
+    {
+        var window = new ContactWindow();
+        window.Record(Start, Enumerable.Range(0, 10).Select(i => Server(i)).ToArray());
+        var full = window.FullAt(Start)!.Value;
+
+        // Office and Server share the threshold the window was filled with: both are covered, to the last tick.
+        Assert.True(full.Covers(ServerThreshold, Start));
+        Assert.True(full.Covers(OfficeThreshold, full.FullUntil - TimeSpan.FromTicks(1)));
+        Assert.True(full.Covers(1, Start));
+        Assert.False(full.Covers(ServerThreshold + 1, Start));
+        // Asked at a time before its last batch (a clock stepped back), the window makes the same promise.
+        window.Record(Start + TimeSpan.FromDays(20), Server(3));
+        Assert.Equal(full, window.FullAt(Start - TimeSpan.FromDays(5)));
+        // A batch with no contact gives no count that shows the window still full: the promise waits.
+        Assert.False(full.IsKeptBy(window.Decide([], Start + TimeSpan.FromDays(1))));
+    }
+
     /// <summary>One gateway in front of the granting window: the grant it holds and the contacts it answered
     /// from it that have not reached the window yet.</summary>
     private sealed class GatewayModel

@@ -98,4 +98,35 @@ public sealed class HostKeyLedgerTests
         Assert.Equal(["kms-1", "kms-2"], copy.Hosts.Select(h => h.HostName));
         Assert.Equal(Start.AddMinutes(1), copy.Hosts[0].FirstActivatedAt);
     }
+    [Fact]
+    public void A_first_activation_is_journaled_as_no_re_activation_and_only_a_re_activation_event_counts_one()
+    {
+        var ledger = new HostKeyLedger();
+        var (_, first) = ledger.Decide(Guid.NewGuid(), Host(1), "kms-1", reactivate: false, hostLimit: 6, Start);
+        Assert.False(first!.Reactivation);
+        ledger.Apply(first);
+
+        var (_, again) = ledger.Decide(Guid.NewGuid(), Host(1), "kms-1b", reactivate: true, hostLimit: 6, Start.AddDays(1));
+        Assert.True(again!.Reactivation);
+
+        // Applied counts a re-activation only for an event that says so: a first-activation event applied to a
+        // host already known (a store that replays one) renames it and moves its time, but adds no re-activation.
+        var known = ledger.Hosts.Single();
+        var raced = HostKeyLedger.Applied(known, first with { RequestId = Guid.NewGuid(), HostName = "kms-1c", At = Start.AddHours(1) });
+        Assert.Equal(0, raced.Reactivations);
+        Assert.Equal("kms-1c", raced.HostName);
+        Assert.Equal(Start, raced.FirstActivatedAt);
+        Assert.Equal(Start.AddHours(1), raced.LastActivatedAt);
+        Assert.Equal(1, HostKeyLedger.Applied(known, again).Reactivations);
+    }
+
+    [Theory]
+    [InlineData(HostActivationOutcome.Activated, "activated")]
+    [InlineData(HostActivationOutcome.AlreadyActive, "already-active")]
+    [InlineData(HostActivationOutcome.Reactivated, "reactivated")]
+    [InlineData(HostActivationOutcome.HostLimitReached, "host-limit-reached")]
+    [InlineData(HostActivationOutcome.ReactivationLimitReached, "reactivation-limit-reached")]
+    [InlineData((HostActivationOutcome)9, "9")]
+    public void Each_outcome_has_its_stable_name(HostActivationOutcome outcome, string name) =>
+        Assert.Equal(name, outcome.Name());
 }

@@ -10,7 +10,10 @@ public sealed class ConnectionCertificatesTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kms-certificates-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
 
     private HostCertificate Certificate(string keyId, Guid hostId)
     {
@@ -65,5 +68,43 @@ public sealed class ConnectionCertificatesTests : IDisposable
         var broken = Frame(new HostCertificateMessage(json));
         Assert.True(FrameReader.TryParse(new ReadOnlySequence<byte>(broken), out _, out _, out var frame));
         Assert.Throws<FrameException>(() => new ConnectionCertificates().TryKeep(frame));
+    }
+    [Fact]
+    public void A_certificate_frame_that_does_not_decode_is_refused_as_malformed_with_its_request_id()
+    {
+        var broken = new byte[] { (byte)'{' };
+        var output = new ArrayBufferWriter<byte>();
+        FrameWriter.Write(output, 77, new HostCertificateMessage(broken));
+        Assert.True(FrameReader.TryParse(new ReadOnlySequence<byte>(output.WrittenSpan.ToArray()), out _, out _, out var frame));
+
+        var refused = Assert.Throws<FrameException>(() => new ConnectionCertificates().TryKeep(frame));
+
+        Assert.Equal(ErrorCode.MalformedRequest, refused.Code);
+        Assert.Equal(77u, refused.RequestId);
+        Assert.Equal("undecodable host certificate frame", refused.Message);
+    }
+
+    [Fact]
+    public void The_process_keeps_the_last_sixteen_certificate_frames_and_decodes_an_older_one_afresh()
+    {
+        // Seventeen frames of one certificate that differ only in the whitespace after its JSON: each is a frame of
+        // its own to the cache, and each decodes to the same certificate.
+        var certificate = Certificate("key-c", Guid.NewGuid());
+        var json = HostCertificateMessage.Of(certificate).Json.ToArray();
+        var frames = Enumerable.Range(0, 17)
+            .Select(spaces => Frame(new HostCertificateMessage(json.Concat(Enumerable.Repeat((byte)' ', spaces)).ToArray())))
+            .ToArray();
+        var first = Kept(new ConnectionCertificates(), frames[0], "key-c");
+        Assert.Same(first, Kept(new ConnectionCertificates(), frames[0], "key-c"));
+
+        foreach (var frame in frames.Skip(1))
+        {
+            Assert.Equal(certificate.ToJson(), Kept(new ConnectionCertificates(), frame, "key-c").ToJson());
+        }
+
+        // Sixteen newer frames pushed the first out: it is decoded again, to an equal certificate.
+        var again = Kept(new ConnectionCertificates(), frames[0], "key-c");
+        Assert.NotSame(first, again);
+        Assert.Equal(first.ToJson(), again.ToJson());
     }
 }
