@@ -67,7 +67,8 @@ public sealed class ComposeFileTests
             // Peers reach it at its service name; the seeds are services of this file at the image's cluster port.
             Assert.Equal(name, options.ClusterHost);
             Assert.Equal(clusterPort, options.ClusterPort);
-            Assert.Equal(["node1", "node2"], options.Seeds.Select(s => s.Host));
+            // Every node a seed: a restarted first seed then finds a survivor instead of forming a second cluster.
+            Assert.Equal(["node1", "node2", "node3"], options.Seeds.Select(s => s.Host));
             Assert.All(options.Seeds, seed => Assert.Equal(clusterPort, seed.Port));
             // The shared journal: the postgres service's database, user and password.
             var db = new NpgsqlConnectionStringBuilder(options.Database);
