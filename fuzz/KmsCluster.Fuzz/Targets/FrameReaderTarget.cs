@@ -18,9 +18,11 @@ internal sealed class FrameReaderTarget : IFuzzTarget
 
     public void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty) return;
-        var stream = input[1..].ToArray();
-        var buffer = input[0] < 16 ? new ReadOnlySequence<byte>(stream) : Segments.Cut(stream, 1 + input[0] % 16);
+        // An empty input is an empty stream, never a skipped run: SharpFuzz may read the first input before afl-fuzz
+        // has written it, and a run that reaches no instrumented code aborts afl-fuzz ("No instrumentation detected").
+        var cut = input.IsEmpty ? 0 : input[0];
+        var stream = input.IsEmpty ? [] : input[1..].ToArray();
+        var buffer = cut < 16 ? new ReadOnlySequence<byte>(stream) : Segments.Cut(stream, 1 + cut % 16);
         var offset = 0;
         var scratch = new byte[ProtocolConstants.MaxBodySize];
         try
