@@ -190,4 +190,22 @@ public sealed class ActivationEndToEndTests
         Assert.Equal(1, first.Response.CurrentCount);
         Assert.Equal(2, second.Response.CurrentCount);
     }
+
+    [Fact]
+    public async Task Localhost_listens_on_both_loopbacks_and_star_on_one_dual_stack_socket()
+    {
+        using var data = new TempDirectory();
+        var (local, any) = (FreePorts.Next(), FreePorts.Next());
+        await using var node = await NodeProcess.StartAsync(data.Path, "--listen", $"localhost:{local}", "--listen", $"*:{any}");
+        Assert.Equal([$"127.0.0.1:{local}", $"[::1]:{local}", $"[::]:{any}"], node.ActivationEndpoints.Skip(1));
+
+        // Every address of both answers, and all of them feed the one window.
+        var count = 0;
+        foreach (var (host, port) in new[] { ("127.0.0.1", local), ("::1", local), ("127.0.0.1", any), ("::1", any) })
+        {
+            await using var connection = await KmsConnection.ConnectAsync(host, port, TimeSpan.FromSeconds(10));
+            var answer = await connection.ActivateAsync(Requests.For("office-2016-professional-plus"), Answer);
+            Assert.Equal(++count, answer.Response.CurrentCount);
+        }
+    }
 }

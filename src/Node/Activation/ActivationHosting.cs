@@ -27,8 +27,8 @@ public static class ActivationHosting
         {
             foreach (var endpoint in options.Listen)
             {
-                // The limiter first: a connection over a limit never reaches the handler.
-                endpoints.Listen(kestrel, endpoint, listen => listen.Use(connections.Wrap).UseConnectionHandler<ActivationConnectionHandler>());
+                // The limiter decides at accept (LimitedTransport); its middleware gives the place back at the end.
+                endpoints.ListenLimited(kestrel, endpoint, listen => listen.Use(connections.Wrap).UseConnectionHandler<ActivationConnectionHandler>());
             }
         });
         builder.Services.AddSingleton<NodeStats>();

@@ -2,16 +2,15 @@ using System.Net;
 using KmsCluster.Node.Configuration;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 
 namespace KmsCluster.Node.Limits;
 
 /// <summary>
-/// Kestrel connection middleware in front of the activation handler: at most --max-connections activation connections
-/// on the node and --max-connections-per-source from one <see cref="SourceKey"/> (unless --limit-exempt covers it).
-/// One over a limit is reset at accept, before anything is read, and counted; its client (a KMS client tries the
-/// next host when a connection closes) sees the connection reset. The connection's source goes on to the session as a
-/// <see cref="ConnectionSource"/> feature.
+/// At most --max-connections activation connections on the node and --max-connections-per-source from one
+/// <see cref="SourceKey"/> (unless --limit-exempt covers it). <see cref="LimitedTransport"/> asks at accept: one over
+/// a limit is reset before anything is read, and counted; its client (a KMS client tries the next host when a
+/// connection closes) sees the connection reset. An admitted one carries its <see cref="ConnectionSource"/> to the
+/// session; <see cref="Wrap"/>, the connection middleware in front of the handler, gives its place back at the end.
 /// </summary>
 public sealed class ConnectionLimiter(AbuseLimits limits, LimitStats stats)
 {
@@ -22,28 +21,43 @@ public sealed class ConnectionLimiter(AbuseLimits limits, LimitStats stats)
     /// <summary>Activation connections open now.</summary>
     public int Open => Volatile.Read(ref _open);
 
-    public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
+    /// <summary>Takes a place for a connection from <paramref name="remote"/>, or counts the refusal.</summary>
+    public bool TryAdmit(EndPoint? remote, out ConnectionSource admitted)
     {
-        var source = SourceKey.Of(connection.RemoteEndPoint);
-        var counted = !source.IsIn(limits.Exempt);
-        if (!TryEnter(source.Key, counted))
-        {
-            // Reset, not a graceful close: a flood of refused connections then leaves no TIME_WAIT on the node (the
-            // side that closes first keeps one for a minute). Kestrel closes the socket once the delegate returns.
-            if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
-            {
-                socket.LingerState = new LingerOption(true, 0);
-            }
-            return;
-        }
+        var source = SourceKey.Of(remote);
+        admitted = new ConnectionSource(source, Exempt: source.IsIn(limits.Exempt));
+        return TryEnter(source.Key, !admitted.Exempt);
+    }
+
+    /// <summary>Gives back the place <see cref="TryAdmit"/> took.</summary>
+    public void Release(ConnectionSource admitted) => Leave(admitted.Source.Key, !admitted.Exempt);
+
+    /// <summary>Closes a refused socket with a reset, not a graceful close: a flood of refused connections then
+    /// leaves no TIME_WAIT on the node (the side that closes first keeps one for a minute).</summary>
+    public static void Reset(Socket socket)
+    {
         try
         {
-            connection.Features.Set(new ConnectionSource(source, Exempt: !counted));
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // already reset by its client: closing is all that is left
+        }
+        socket.Dispose();
+    }
+
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
+    {
+        var admitted = connection.Features.Get<ConnectionSource>()
+            ?? throw new InvalidOperationException("an activation connection that did not come through LimitedTransport");
+        try
+        {
             await next(connection);
         }
         finally
         {
-            Leave(source.Key, counted);
+            Release(admitted);
         }
     };
 

@@ -1,4 +1,5 @@
 using KmsCluster.Node.Configuration;
+using Microsoft.AspNetCore.Connections;
 
 namespace KmsCluster.Node.Limits;
 
@@ -12,6 +13,7 @@ public static class LimitsHosting
         var connections = new ConnectionLimiter(options.Limits, stats);
         services.AddSingleton(stats);
         services.AddSingleton(connections);
+        services.AddSingleton<IConnectionListenerFactory, LimitedTransport>(); // binds the activation endpoints only
         services.AddSingleton(new NodePendingAnswers(options.Limits.MaxPending));
         services.AddSingleton(new SourceRateLimiter(options.Limits.SourceRate));
         return connections;
