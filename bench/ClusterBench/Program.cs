@@ -4,9 +4,9 @@ using KmsCluster.Testing;
 
 // bench/ClusterBench: one run on this machine, numbers as ratios where they compare setups: throughput of one
 // node and of three (full windows), kill -9 of a full window's owner under fleet load, and the failover of a window
-// that is not full (grants off), step by step.
+// that is not full (grants off), step by step; or (--journal-guard-only) only the journal sequence guard's cost.
 //   dotnet run -c Release --project bench/ClusterBench -- [--runs N] [--seconds S] [--connections C] [--pipeline D]
-//     [--failover-only] [--node-arg ARG]...
+//     [--failover-only] [--journal-guard-only] [--node-arg ARG]...
 var runs = Arg("--runs", 5);
 var seconds = Arg("--seconds", 15);
 var connections = Arg("--connections", 32);
@@ -25,6 +25,11 @@ string[] Load(int forSeconds) =>
     "--connections", connections.ToString(CultureInfo.InvariantCulture), "--pipeline", pipeline.ToString(CultureInfo.InvariantCulture),
     "--duration", forSeconds.ToString(CultureInfo.InvariantCulture) + "s", "--clients", "1000000", "--product", "windows-11-pro",
 ];
+if (args.Contains("--journal-guard-only"))
+{
+    await JournalGuardCost.RunAsync(database, results, Load, seconds, runs);
+    return;
+}
 KmsLoadResult? single = null, triple = null;
 if (!failoverOnly)
 {
