@@ -97,7 +97,17 @@ public sealed class LimitedTransport(ConnectionLimiter limiter, IOptions<SocketT
                     ConnectionLimiter.Reset(accepted);
                     continue;
                 }
-                accepted.NoDelay = noDelay;
+                try
+                {
+                    accepted.NoDelay = noDelay;
+                }
+                catch (SocketException)
+                {
+                    // Reset by its client just now. Nothing may escape this loop: Kestrel stops accepting on an exception.
+                    limiter.Release(source);
+                    accepted.Dispose();
+                    continue;
+                }
                 var connection = connections.Create(accepted);
                 connection.Features.Set(source);
                 return connection;
