@@ -137,9 +137,23 @@ public sealed class PartitionTests
         await cluster.RunAsync(async () =>
         {
             await cluster.OwnerIndexAsync("windows", Settle);
-            // The two seeds: when they come back the only member is the third, which they must join rather than form a
-            // cluster of their own (LocalCluster gives a restarted node the running nodes as its first seeds).
-            const int first = 0, second = 1, third = 2;
+            // The cut is between node1 and node2; node0, the leader (the lowest address), sees both. When the two come
+            // back the only member is node0, which they must join rather than form a cluster of their own
+            // (LocalCluster gives a restarted node the running nodes as its first seeds).
+            const int first = 1, second = 2, third = 0;
+
+            // First one of the two to be cut takes the resolver's lease, and keeps it (it is sticky): node0 is cut
+            // off, node1 (the leader of the other two) takes the lease and downs it, and node0 comes back. The chaos
+            // soak met this: the lease held by one of two cut nodes, which the node seeing both could not take over,
+            // so it downed all three, itself included.
+            await cluster.PartitionAsync(third, first);
+            await cluster.PartitionAsync(third, second);
+            await cluster.Nodes[third]!.WaitForExitAsync(Settle);
+            await cluster.HealAsync();
+            await cluster.StartNodeAsync(third);
+            await cluster.OwnerIndexAsync("windows", Settle);
+            var holder = (string?)await database.ExecuteScalarAsync("kms", "SELECT owner FROM kms_lease");
+            Assert.EndsWith($":{cluster.ClusterPorts[first]}", holder);
             var machines = Enumerable.Range(0, Machines).Select(_ => Guid.NewGuid()).ToArray();
             await using var load = new ContactLoad(cluster.Running.Select(n => n.ActivationEndpoint).ToList(), workers: 6,
                 ContactLoad.Pool(machines, "windows-11-pro"));
@@ -153,9 +167,9 @@ public sealed class PartitionTests
 
             // Each of the two sees the other unreachable, and the third sees both reachable while it hears of both
             // observations: a cycle in the unreachability graph, which Akka's resolver calls indirectly connected
-            // nodes. Whichever leader decides first takes the lease and downs both nodes of the cut (also itself, when
-            // it is one of them); no side of this partition is a clean minority, so keeping either of the two would
-            // leave a member the other cannot reach. The third, which sees everybody, carries on alone.
+            // nodes. node0, the leader, takes the lease over from node1 (a member it hears from itself) and downs
+            // both nodes of the cut; no side of this partition is a clean minority, so keeping either of
+            // the two would leave a member the other cannot reach. The third, which sees everybody, carries on alone.
             await cluster.Nodes[first]!.WaitForExitAsync(Settle);
             await cluster.Nodes[second]!.WaitForExitAsync(Settle);
             Assert.Equal(1, cluster.Nodes[first]!.ExitCode);

@@ -114,14 +114,23 @@ public sealed class PostgresLease : Lease
         return true;
     }
 
-    /// <summary>The holder is a member of this node's cluster that this node currently reaches (owner names
-    /// are the members' system@host:port).</summary>
+    /// <summary>The holder is a member of this node's cluster whose heartbeats this node itself receives (owner
+    /// names are the members' system@host:port), or this node. This node's own failure detector, not the cluster's unreachable
+    /// set: that set also holds members that only some other member cannot reach. When two members are cut from
+    /// each other but not from this one, both are in it. Then the decider on this side is told to down both. It must
+    /// be able to take the lease over from either, or it would down the whole cluster, itself included.</summary>
     private bool IsReachableMember(string holder)
     {
-        var state = Akka.Cluster.Cluster.Get(_system).State;
+        var cluster = Akka.Cluster.Cluster.Get(_system);
+        var state = cluster.State;
         return state.Members.Any(m => m.Address.HostPort() == holder &&
                                       m.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp &&
-                                      !state.Unreachable.Contains(m));
+                                      (m.Address == cluster.SelfAddress ||
+                                       // In a large cluster a node watches only some members; for the rest the
+                                       // cluster's view is all there is.
+                                       (cluster.FailureDetector.IsMonitoring(m.Address)
+                                           ? cluster.FailureDetector.IsAvailable(m.Address)
+                                           : !state.Unreachable.Contains(m))));
     }
 
     private void Held(Action<Exception?>? onLost)
