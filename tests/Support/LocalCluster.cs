@@ -174,7 +174,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Asks a running node's admin API for the cluster view.</summary>
     public async Task<ClusterJson> ClusterViewAsync(NodeProcess? via = null)
     {
-        using var admin = new AdminClient((via ?? Running[0]));
+        using var admin = new AdminClient(via ?? Running.FirstOrDefault() ?? throw new InvalidOperationException("no node is running"));
         return await admin.ClusterAsync();
     }
 

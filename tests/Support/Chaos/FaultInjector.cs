@@ -88,31 +88,51 @@ public sealed class FaultInjector(LocalCluster cluster, PostgresServer database,
         return new FaultRecord(step, started, DateTimeOffset.UtcNow, target, injected, notes);
     }
 
-    /// <summary>Starts every node that is not running and waits until the cluster settles; again if a node left
-    /// meanwhile (a node downed by the others exits a moment after the fault ended). A node other than
-    /// <paramref name="target"/> that had exited is noted: the fault took more than it aimed at.</summary>
+    /// <summary>Starts every node that is not running and waits until the cluster settles: every node running, Up
+    /// and reachable, and both windows owned. A node that leaves meanwhile is started again: a node downed by the
+    /// others exits a moment after the fault ended, even after a partition has healed, when the resolver decided
+    /// on the reachability it saw before the heal. A node other than <paramref name="target"/> that had exited is
+    /// noted: the fault took more than it aimed at.</summary>
     public async Task RecoverAsync(FaultStep? step, int target, List<string> notes)
     {
-        for (var round = 1; round <= 3; round++)
+        var deadline = DateTime.UtcNow + options.Settle;
+        var last = "no view yet";
+        for (var round = 1; ; round++)
         {
-            var exited = Enumerable.Range(0, cluster.Nodes.Length).Where(i => cluster.Nodes[i] is not { HasExited: false }).ToList();
-            if (round > 1 && exited.Count == 0) return;
-            foreach (var i in exited)
+            foreach (var i in Enumerable.Range(0, cluster.Nodes.Length).Where(i => cluster.Nodes[i] is not { HasExited: false }).ToList())
             {
                 if (i != target || round > 1) notes.Add($"node{i} had exited too (code {cluster.Nodes[i]?.ExitCode})");
                 await StartAsync(i, notes);
             }
-            try
+            var (settled, view) = await SettledAsync();
+            if (settled) return;
+            last = view;
+            if (DateTime.UtcNow > deadline)
             {
-                await cluster.OwnerIndexAsync("windows", options.Settle);
-                await cluster.OwnerIndexAsync("office", options.Settle);
-            }
-            catch (TimeoutException e)
-            {
-                Problem($"after fault {step?.Number.ToString() ?? "(final)"}: {e.Message}");
+                Problem($"after fault {step?.Number.ToString() ?? "(final)"}: the cluster did not settle within {options.Settle.TotalSeconds:0} s; last view: {last}");
                 await CheckOwnersAsync(step);
                 return;
             }
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Whether every node runs, the first running node sees each of them Up and reachable, and both windows
+    /// have an owner; else what it saw.</summary>
+    private async Task<(bool Settled, string View)> SettledAsync()
+    {
+        var running = cluster.Running;
+        if (running.Count < cluster.Nodes.Length) return (false, $"{running.Count} of {cluster.Nodes.Length} nodes running");
+        try
+        {
+            var view = await cluster.ClusterViewAsync(running[0]);
+            var settled = view.Members.Count(m => m is { Status: "Up", Reachable: true }) == running.Count &&
+                          ChaosRun.Applications.All(a => view.Windows.SingleOrDefault(w => w.Application == a)?.Owner is not null);
+            return (settled, System.Text.Json.JsonSerializer.Serialize(view, AdminJson.Http.ClusterJson));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+        {
+            return (false, e.Message);
         }
     }
 
