@@ -105,6 +105,8 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         if (Nodes[index] is { } previous)
         {
+            // Out of the array first: a start that fails must leave no disposed process behind for Running to ask.
+            Nodes[index] = null;
             await previous.DisposeAsync();
         }
         var node = await NodeProcess.StartAsync(NetworkOf(index), DataDirectory(index), NodeArgs(index));

@@ -27,20 +27,26 @@ public sealed class FaultInjector(LocalCluster cluster, PostgresServer database,
         var target = step.Target;
         var injected = true;
         var index = -1;
+        if (step.Kind is FaultKind.Kill or FaultKind.Freeze or FaultKind.Restart)
+        {
+            index = await ResolveAsync(step.Node);
+            target = $"node{index}";
+        }
         switch (step.Kind)
         {
+            case FaultKind.Kill or FaultKind.Freeze or FaultKind.Restart when cluster.Nodes[index] is not { HasExited: false }:
+                // Only after a recovery that failed (a problem already): nothing to hit.
+                injected = false;
+                notes.Add("skipped: the node is not running");
+                break;
             case FaultKind.Kill:
             {
-                index = await ResolveAsync(step.Node);
-                target = $"node{index}";
                 cluster.Nodes[index]!.Kill();
                 await Task.Delay(step.Hold);
                 break;
             }
             case FaultKind.Freeze:
             {
-                index = await ResolveAsync(step.Node);
-                target = $"node{index}";
                 var node = cluster.Nodes[index]!;
                 node.Freeze();
                 await Task.Delay(step.Hold);
@@ -61,8 +67,6 @@ public sealed class FaultInjector(LocalCluster cluster, PostgresServer database,
             }
             case FaultKind.Restart:
             {
-                index = await ResolveAsync(step.Node);
-                target = $"node{index}";
                 var exit = await cluster.Nodes[index]!.StopGracefullyAsync();
                 notes.Add($"stopped with exit code {exit}");
                 if (exit != 0) Problem($"fault {step.Number}: node{index} exited with {exit} after SIGTERM, not 0");
@@ -180,6 +184,7 @@ public sealed class FaultInjector(LocalCluster cluster, PostgresServer database,
             catch (Exception e) when (attempt < 3)
             {
                 notes.Add($"node{index} failed to start (attempt {attempt}): {e.Message.Split('\n')[0]}");
+                options.Log?.Invoke($"node{index} failed to start (attempt {attempt}): {e.Message}");
             }
             catch (Exception e)
             {
