@@ -2,6 +2,7 @@ using KmsCluster.Node.Configuration;
 using KmsCluster.Node.Limits;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace KmsCluster.Node.Activation;
 
@@ -23,8 +24,9 @@ public sealed partial class ActivationConnectionHandler(
         var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
             ?? CancellationToken.None;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closeRequested, lifetime.ApplicationStopping);
-        // Set by the ConnectionLimiter in front of this handler; an exempt source has no rate bucket.
-        var source = connection.Features.Get<ConnectionSource>() ?? new ConnectionSource(SourceKey.Of(connection.RemoteEndPoint), Exempt: false);
+        // Set at accept by LimitedTransport (ConnectionLimiter.Wrap refuses a connection without it); an exempt
+        // source has no rate bucket.
+        var source = connection.Features.GetRequiredFeature<ConnectionSource>();
         var admission = new RequestAdmission(limitStats, pending, rate, source.Exempt ? null : rate.BucketFor(source.Source));
         var session = new ActivationSession(connection.Transport, service, SessionLimits.From(options), admission, limitStats,
             connection.RemoteEndPoint);
